@@ -1,0 +1,3 @@
+from rpmdeploy.cli import main
+
+main()

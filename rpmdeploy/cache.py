@@ -1,0 +1,87 @@
+"""The on-disk cache: fetched artifacts, wheels built from sdists, build environments, builds.
+
+Everything is stored under content keys and written by rename, so concurrent runs and killed
+runs never see a half-written entry.  Default location: ``$XDG_CACHE_HOME/rpmdeploy``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "rpmdeploy"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def stable_key(*parts: object) -> str:
+    """A short hex key over JSON-able parts; any change in any part changes the key."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class Cache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def dir(self, *parts: str) -> Path:
+        path = self.root.joinpath(*parts)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def read_json(self, *parts: str) -> dict[str, Any] | None:
+        path = self.root.joinpath(*parts)
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def write_json(self, data: dict[str, Any], *parts: str) -> None:
+        path = self.root.joinpath(*parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(tmp, path)
+
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """An exclusive lock shared by threads and processes using this cache."""
+        path = self.dir("locks") / f"{name}.lock"
+        with path.open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def staging(self, *parts: str) -> Iterator[Path]:
+        """A fresh directory that becomes ``parts`` only if the block completes."""
+        final = self.root.joinpath(*parts)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+        try:
+            yield tmp
+            if not final.exists():  # else another run finished the same entry first: keep it
+                os.replace(tmp, final)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,59 @@
+"""One exception hierarchy for rpmdeploy.
+
+Every error carries a message written for the user; the CLI prints ``str(error)`` as one
+line and exits with ``error.exit_code``.  The library never prints or exits itself.
+"""
+
+from __future__ import annotations
+
+
+class RpmdeployError(Exception):
+    """Base of every error rpmdeploy reports to its user."""
+
+    exit_code = 1
+
+
+class UsageError(RpmdeployError):
+    """The user asked for something that cannot be done as asked (bad option, bad target)."""
+
+    exit_code = 2
+
+
+class PinError(RpmdeployError):
+    """Compiling or reading the pinned dependency file failed."""
+
+
+class FetchError(RpmdeployError):
+    """An artifact could not be fetched, or its hash did not match."""
+
+
+class MetadataError(RpmdeployError):
+    """A package's metadata is missing, malformed or unusable."""
+
+
+class VersionError(MetadataError):
+    """A version or specifier cannot be converted to RPM syntax."""
+
+
+class SpecError(RpmdeployError):
+    """A spec file could not be rendered."""
+
+
+class BuildError(RpmdeployError):
+    """Building an SRPM, RPM or wheel failed; ``log`` names the log file to read."""
+
+    def __init__(self, message: str, log: str | None = None) -> None:
+        super().__init__(message if log is None else f"{message} (log: {log})")
+        self.log = log
+
+
+class ExternalsError(RpmdeployError):
+    """An external-dependency hint is malformed or cannot be mapped."""
+
+
+class RepoError(RpmdeployError):
+    """Publishing the yum repository failed."""
+
+
+class VerifyError(RpmdeployError):
+    """The published repository does not install or does not work."""

@@ -1,0 +1,264 @@
+"""Stage 2, fetch: download each pinned artifact with ``pip download``, hash-checked, cached.
+
+A wheel is preferred (as pip prefers it) unless the user forces sdists; for a distribution
+target the wheel must fit the target's Python and glibc, not the host's.  One pip call fetches
+everything missing; if it fails, each package is fetched alone so the error names the culprit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from rpmdeploy._run import isolated_pip_env, log_tail, run
+from rpmdeploy.cache import Cache, sha256_file, stable_key
+from rpmdeploy.errors import FetchError
+from rpmdeploy.pin import Pin, PinnedSet
+from rpmdeploy.targets import Target
+
+ALL = ":all:"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    pin: Pin
+    path: Path
+    sha256: str
+
+    @property
+    def filename(self) -> str:
+        return self.path.name
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.path.name.endswith(".whl")
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    no_binary: frozenset[str] = frozenset()  # canonical names, or {ALL}
+
+    def wants_sdist(self, name: str) -> bool:
+        return ALL in self.no_binary or canonicalize_name(name) in self.no_binary
+
+
+def fetch_artifacts(
+    pinned: PinnedSet, target: Target, options: FetchOptions, cache: Cache, log: Path
+) -> dict[str, Artifact]:
+    """Return an Artifact for every pin, downloading only what the cache lacks."""
+    found: dict[str, Artifact] = {}
+    missing: list[Pin] = []
+    for pin in pinned.pins:
+        cached = _cached_artifact(pin, target, options, cache)
+        if cached is None:
+            missing.append(pin)
+        else:
+            found[pin.name] = cached
+    if missing:
+        found.update(_download(missing, pinned, target, options, cache, log))
+    return {pin.name: found[pin.name] for pin in pinned.pins}
+
+
+def _choice_key(pin: Pin, target: Target, options: FetchOptions) -> str:
+    return stable_key(
+        pin.requirement,
+        sorted(pin.hashes),
+        target.python_version,
+        target.arch,
+        target.glibc,
+        options.wants_sdist(pin.name),
+    )
+
+
+def _cached_artifact(
+    pin: Pin, target: Target, options: FetchOptions, cache: Cache
+) -> Artifact | None:
+    choice = cache.read_json("artifacts", "choices", _choice_key(pin, target, options) + ".json")
+    if choice is None:
+        return None
+    path = cache.root / "artifacts" / choice["sha256"] / choice["filename"]
+    if not path.is_file() or f"sha256:{choice['sha256']}" not in pin.hashes:
+        return None
+    return Artifact(pin, path, choice["sha256"])
+
+
+def _download(
+    pins: list[Pin],
+    pinned: PinnedSet,
+    target: Target,
+    options: FetchOptions,
+    cache: Cache,
+    log: Path,
+) -> dict[str, Artifact]:
+    try:
+        return _download_batch(pins, pinned, target, options, cache, log)
+    except FetchError:
+        if len(pins) == 1:
+            raise
+    # The batch failed: fetch one by one so the error names every package that fails.
+    results: dict[str, Artifact] = {}
+    errors: list[str] = []
+    for pin in pins:
+        try:
+            results.update(_download_batch([pin], pinned, target, options, cache, log))
+        except FetchError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise FetchError("; ".join(errors))
+    return results
+
+
+def _download_batch(
+    pins: list[Pin],
+    pinned: PinnedSet,
+    target: Target,
+    options: FetchOptions,
+    cache: Cache,
+    log: Path,
+) -> dict[str, Artifact]:
+    base = pinned.source.parent if pinned.source else None
+    with tempfile.TemporaryDirectory(prefix="rpmdeploy-fetch-") as tmp:
+        dest = Path(tmp) / "dl"
+        reqfile = Path(tmp) / "requirements.txt"
+        reqfile.write_text("".join(_requirement_line(pin) for pin in pins))
+        argv = [
+            *_pip(),
+            "download",
+            "--no-deps",
+            "--require-hashes",
+            "--progress-bar",
+            "off",
+            "--dest",
+            str(dest),
+            *pinned.index.pip_args(base),
+            *_binary_args(pins, options),
+            *_platform_args(target),
+            "--requirement",
+            str(reqfile),
+        ]
+        what = _describe(pins)
+        start = log.stat().st_size if log.exists() else 0
+        try:
+            run(argv, log=log, what=what, env=isolated_pip_env(), error=FetchError)
+        except FetchError:
+            raise FetchError(_explain_pip_failure(pins, log, start)) from None
+        return _store(pins, dest, target, options, cache)
+
+
+def _requirement_line(pin: Pin) -> str:
+    hashes = " ".join(f"--hash={h}" for h in pin.hashes)
+    return f"{pin.requirement} {hashes}\n"
+
+
+def _pip() -> list[str]:
+    return [sys.executable, "-m", "pip"]
+
+
+def _binary_args(pins: Iterable[Pin], options: FetchOptions) -> list[str]:
+    if ALL in options.no_binary:
+        return ["--no-binary", ALL]
+    forced = sorted(p.name for p in pins if options.wants_sdist(p.name))
+    return ["--no-binary", ",".join(forced)] if forced else []
+
+
+def _platform_args(target: Target) -> list[str]:
+    """Make pip choose wheels for the target's Python and glibc instead of the host's."""
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if target.glibc is None:  # the host: pip's own platform is right
+        return (
+            [] if target.python_version == running else ["--python-version", target.python_version]
+        )
+    glibc = target.glibc.replace(".", "_")
+    return [
+        "--python-version",
+        target.python_version,
+        "--implementation",
+        "cp",
+        "--abi",
+        target.python_tag,
+        "--abi",
+        "abi3",
+        "--abi",
+        "none",
+        "--platform",
+        f"manylinux_{glibc}_{target.arch}",  # pip expands this to older manylinux tags too
+        "--platform",
+        f"linux_{target.arch}",
+    ]
+
+
+def _store(
+    pins: list[Pin], dest: Path, target: Target, options: FetchOptions, cache: Cache
+) -> dict[str, Artifact]:
+    by_name = {pin.name: pin for pin in pins}
+    results: dict[str, Artifact] = {}
+    for file in sorted(dest.iterdir()) if dest.is_dir() else []:
+        name = _artifact_project(file.name)
+        pin = by_name.get(name) if name else None
+        if pin is None:
+            raise FetchError(f"pip downloaded an unexpected file {file.name!r}")
+        digest = sha256_file(file)
+        if f"sha256:{digest}" not in pin.hashes:
+            # pip checked hashes already; this guards against a pin listing only sha384/512.
+            raise FetchError(f"{pin.name}: hash of {file.name} does not match the pinned hashes")
+        final_dir = cache.dir("artifacts", digest)
+        final = final_dir / file.name
+        if not final.exists():
+            tmp = final_dir / f".{file.name}.{os.getpid()}.tmp"
+            shutil.copyfile(file, tmp)
+            os.replace(tmp, final)
+        choice = {"sha256": digest, "filename": file.name}
+        cache.write_json(
+            choice, "artifacts", "choices", _choice_key(pin, target, options) + ".json"
+        )
+        results[pin.name] = Artifact(pin, final, digest)
+    for pin in pins:
+        if pin.name not in results:
+            raise FetchError(f"{pin.name}: pip reported success but downloaded nothing")
+    return results
+
+
+def _artifact_project(filename: str) -> NormalizedName | None:
+    try:
+        if filename.endswith(".whl"):
+            return canonicalize_name(parse_wheel_filename(filename)[0])
+        return canonicalize_name(parse_sdist_filename(filename)[0])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+
+
+def _describe(pins: list[Pin]) -> str:
+    if len(pins) == 1:
+        return f"fetching {pins[0].requirement}"
+    return f"fetching {len(pins)} packages"
+
+
+def _explain_pip_failure(pins: list[Pin], log: Path, start: int) -> str:
+    """Turn pip's output into one line that names the package and what went wrong."""
+    try:
+        with log.open("rb") as f:
+            f.seek(start)
+            text = f.read().decode(errors="replace")
+    except OSError:
+        text = log_tail(log)
+    who = pins[0].requirement if len(pins) == 1 else f"{len(pins)} packages"
+    if "DO NOT MATCH THE HASHES" in text or "do not match the hashes" in text.lower():
+        return f"{who}: downloaded artifact does not match the pinned --hash (log: {log})"
+    if "No matching distribution found" in text or "Could not find a version" in text:
+        return f"{who}: no matching distribution found on the configured indexes (log: {log})"
+    last = [ln for ln in text.strip().splitlines() if ln.startswith("ERROR")] or ["pip failed"]
+    return f"{who}: {last[-1].removeprefix('ERROR: ')} (log: {log})"

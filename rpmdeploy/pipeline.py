@@ -1,0 +1,276 @@
+"""The ``rpms`` pipeline: pinned set -> one SRPM + RPM per pin, cached, in parallel.
+
+pin -> fetch -> wheel -> inspect -> render -> build, composed here; each stage is its own
+module.  A package's build is cached under a key of everything that decides its result, so
+an unchanged package is never rebuilt.  A failing package does not stop the others; the
+output directory only receives files when every package succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from rpmdeploy import __version__
+from rpmdeploy.builders import Builder, BuildRequest, get_builder
+from rpmdeploy.cache import Cache, stable_key
+from rpmdeploy.errors import RpmdeployError
+from rpmdeploy.fetch import Artifact, FetchOptions, fetch_artifacts
+from rpmdeploy.metadata import read_wheel_metadata
+from rpmdeploy.pin import Pin, PinnedSet, read_pins
+from rpmdeploy.specs import (
+    PACKAGE_TEMPLATE,
+    WHEEL_TOOL,
+    binary_name,
+    render,
+    spec_context,
+    templates_fingerprint,
+    wheel_tool_source,
+)
+from rpmdeploy.targets import Target
+from rpmdeploy.wheels import WheelContext, wheel_for
+
+Status = Literal["built", "cached", "failed"]
+# Default build time stamp: wheels' own minimum date, so builds of one pinned set compare equal.
+DEFAULT_SOURCE_DATE_EPOCH = 315532800
+
+
+@dataclass(frozen=True)
+class RpmsOptions:
+    target: Target
+    cache: Cache
+    jobs: int = 1
+    fetch: FetchOptions = field(default_factory=FetchOptions)
+    template_dir: Path | None = None
+    builder: str = "rpmbuild"
+    source_date_epoch: int = DEFAULT_SOURCE_DATE_EPOCH
+
+
+@dataclass(frozen=True)
+class PackageOutcome:
+    pin: Pin
+    status: Status
+    name: str = ""  # binary package name
+    srpm: Path | None = None
+    rpms: tuple[Path, ...] = ()
+    log: Path | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class RpmsReport:
+    outcomes: tuple[PackageOutcome, ...]
+    out: Path | None
+    seconds: float
+
+    @property
+    def failed(self) -> tuple[PackageOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "failed")
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+Progress = Callable[[PackageOutcome, int, int], None]
+
+
+def build_rpms(
+    app_dir: Path, out: Path, options: RpmsOptions, progress: Progress | None = None
+) -> RpmsReport:
+    """Build every pin of ``APP_DIR/dependencies.txt`` into ``out`` (RPMS/, SRPMS/, logs/)."""
+    started = time.monotonic()
+    pinned = read_pins(app_dir, options.target)
+    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=options.cache.dir("logs")))
+    artifacts = fetch_artifacts(
+        pinned, options.target, options.fetch, options.cache, run_dir / "fetch.log"
+    )
+    outcomes = build_packages(pinned, artifacts, options, progress)
+    published = None
+    if not any(o.status == "failed" for o in outcomes):
+        publish(outcomes, out)
+        published = out
+    return RpmsReport(tuple(outcomes), published, time.monotonic() - started)
+
+
+def build_packages(
+    pinned: PinnedSet,
+    artifacts: dict[str, Artifact],
+    options: RpmsOptions,
+    progress: Progress | None = None,
+) -> list[PackageOutcome]:
+    builder = get_builder(options.builder, options.target.dist)
+    context = WheelContext(options.target, options.cache, pinned, artifacts)
+    fingerprint = templates_fingerprint(options.template_dir)
+    total = len(pinned.pins)
+    done = 0
+    lock = threading.Lock()
+
+    def one(pin: Pin) -> PackageOutcome:
+        nonlocal done
+        outcome = _build_one(artifacts[pin.name], context, builder, fingerprint, options)
+        with lock:
+            done += 1
+            if progress is not None:
+                progress(outcome, done, total)
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        return list(pool.map(one, pinned.pins))
+
+
+def package_cache_key(artifact: Artifact, fingerprint: str, options: RpmsOptions) -> str:
+    return stable_key(
+        "package",
+        artifact.sha256,
+        fingerprint,
+        options.target.cache_identity(),
+        __version__,
+        options.builder,
+        options.source_date_epoch,
+    )
+
+
+def _build_one(
+    artifact: Artifact,
+    context: WheelContext,
+    builder: Builder,
+    fingerprint: str,
+    options: RpmsOptions,
+) -> PackageOutcome:
+    started = time.monotonic()
+    pin = artifact.pin
+    cache = options.cache
+    key = package_cache_key(artifact, fingerprint, options)
+    cached = _cached_outcome(pin, cache, key)
+    if cached is not None:
+        return cached
+    workdir = Path(tempfile.mkdtemp(prefix=f".{pin.name}.", dir=cache.dir("builds")))
+    log = workdir / "build.log"
+    try:
+        wheel = wheel_for(artifact, context, log)
+        meta = read_wheel_metadata(wheel.path)
+        ctx = spec_context(meta, artifact, wheel, options.target)
+        spec = workdir / f"{ctx.source_name}.spec"
+        spec.write_text(render(PACKAGE_TEMPLATE, ctx, options.template_dir))
+        tool = workdir / WHEEL_TOOL
+        shutil.copyfile(wheel_tool_source(), tool)
+        macros = [("__rpmdeploy_python", _tool_python())]
+        if wheel.backend_python:
+            macros.append(("__rpmdeploy_backend_python", wheel.backend_python))
+        request = BuildRequest(
+            label=f"{ctx.binary_name} {meta.version}",
+            spec=spec,
+            sources=(artifact.path, tool),
+            macros=tuple(macros),
+            source_date_epoch=options.source_date_epoch,
+        )
+        result = builder.build(request, workdir)
+    except RpmdeployError as exc:
+        failed_log = _keep_failure(workdir, cache, key)
+        return PackageOutcome(
+            pin, "failed", binary_name(pin.name, options.target), log=failed_log,
+            error=str(exc), seconds=time.monotonic() - started,
+        )  # fmt: skip
+    entry = _store_build(cache, key, ctx.binary_name, result.srpm, result.rpms, result.log, spec)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return _outcome_from_entry(pin, "built", cache, key, entry, time.monotonic() - started)
+
+
+def _tool_python() -> str:
+    """rpmdeploy's own interpreter: it has ``build`` and ``installer`` importable."""
+    import sys
+
+    return sys.executable
+
+
+def _store_build(
+    cache: Cache,
+    key: str,
+    name: str,
+    srpm: Path,
+    rpms: tuple[Path, ...],
+    log: Path,
+    spec: Path,
+) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "name": name,
+        "srpm": srpm.name,
+        "rpms": [r.name for r in rpms],
+        "log": "build.log",
+        "spec": spec.name,
+    }
+    with cache.staging("builds", key) as tmp:
+        for path in (srpm, *rpms, log, spec):
+            shutil.move(str(path), tmp / path.name)
+        (tmp / "result.json").write_text(json.dumps(entry, indent=1))
+    return entry
+
+
+def _cached_outcome(pin: Pin, cache: Cache, key: str) -> PackageOutcome | None:
+    entry = cache.read_json("builds", key, "result.json")
+    if entry is None:
+        return None
+    outcome = _outcome_from_entry(pin, "cached", cache, key, entry, 0.0)
+    files = [outcome.srpm, *outcome.rpms]
+    return outcome if all(f is not None and f.is_file() for f in files) else None
+
+
+def _outcome_from_entry(
+    pin: Pin, status: Status, cache: Cache, key: str, entry: dict[str, object], seconds: float
+) -> PackageOutcome:
+    base = cache.root / "builds" / key
+    rpms = entry["rpms"]
+    assert isinstance(rpms, list)
+    return PackageOutcome(
+        pin,
+        status,
+        str(entry["name"]),
+        srpm=base / str(entry["srpm"]),
+        rpms=tuple(base / str(r) for r in rpms),
+        log=base / str(entry["log"]),
+        seconds=seconds,
+    )
+
+
+def _keep_failure(workdir: Path, cache: Cache, key: str) -> Path:
+    """Keep a failed build's directory (its log above all) where the user can read it."""
+    final = cache.dir("failed") / key
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(workdir, final)
+    return final / "build.log"
+
+
+# --- publishing --------------------------------------------------------------------------------
+
+
+def publish(outcomes: list[PackageOutcome], out: Path) -> None:
+    """Copy results into ``out``: RPMS/<arch>/, SRPMS/, logs/.  Each file appears whole."""
+    for outcome in outcomes:
+        for rpm_path in outcome.rpms:
+            arch = rpm_path.name.rsplit(".", 2)[-2]
+            _atomic_copy(rpm_path, out / "RPMS" / arch / rpm_path.name)
+        if outcome.srpm is not None:
+            _atomic_copy(outcome.srpm, out / "SRPMS" / outcome.srpm.name)
+        if outcome.log is not None:
+            _atomic_copy(outcome.log, out / "logs" / f"{outcome.name}.log")
+
+
+def _atomic_copy(source: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, dest)

@@ -1,0 +1,291 @@
+"""Stage 4, render: compute every value of a package's spec, then fill the Jinja2 template.
+
+The template holds layout only.  All untrusted text (summary, description, URL, license from
+PyPI) goes through the ``rpm_line``/``rpm_text`` filters, which make it inert for rpm: ``%``
+doubled so no macro, ``%(...)`` shell or ``%{lua:...}`` expands; no raw newline in a tag; and no
+description line that could turn into a section header (rpm expands ``%%prep`` to ``%prep``
+*before* it looks for section headers, so doubling alone is not enough).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+
+from rpmdeploy import __version__
+from rpmdeploy.errors import MetadataError, SpecError
+from rpmdeploy.fetch import Artifact
+from rpmdeploy.metadata import PackageMetadata
+from rpmdeploy.targets import Target
+from rpmdeploy.versions import rpm_requires, rpm_version
+from rpmdeploy.wheels import BuiltWheel
+
+PACKAGE_TEMPLATE = "python-package.spec.j2"
+WHEEL_TOOL = "rpmdeploy-wheel-tool.py"
+_MAX_DESCRIPTION = 16 * 1024
+_SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+
+
+@dataclass(frozen=True)
+class ExtraPackage:
+    extra: str
+    requires: tuple[str, ...]
+    provides: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SpecContext:
+    """Every value the package template needs, computed and validated."""
+
+    source_name: str
+    binary_name: str
+    epoch: int
+    version: str
+    release: str
+    summary: str  # raw text: the template escapes it
+    description: str  # raw text: the template escapes it
+    license: str
+    url: str
+    source_file: str
+    source_sha256: str
+    is_sdist: bool
+    sdist_top_dir: str
+    noarch: bool
+    provides: tuple[str, ...]
+    requires: tuple[str, ...]
+    build_requires: tuple[str, ...]
+    extras: tuple[ExtraPackage, ...]
+    python_version: str
+    interpreter: str
+    purelib: str
+    platlib: str
+    bindir: str
+    data_prefix: str
+    headers: str
+    rpmdeploy_version: str = __version__
+    wheel_tool: str = WHEEL_TOOL
+
+
+def binary_name(name: str, target: Target) -> str:
+    return f"{target.name_prefix}{canonicalize_name(name)}"
+
+
+def source_name(name: str, target: Target) -> str:
+    # Fedora: binary python3-foo comes from source python-foo; a private namespace keeps its
+    # own prefix for both so its SRPMs cannot be mistaken for the distribution's.
+    prefix = "python-" if not target.namespaced else target.name_prefix
+    return f"{prefix}{canonicalize_name(name)}"
+
+
+def spec_context(
+    meta: PackageMetadata, artifact: Artifact, wheel: BuiltWheel, target: Target
+) -> SpecContext:
+    _check_requires_python(meta, target)
+    converted = rpm_version(meta.version)
+    name = binary_name(meta.name, target)
+    requires, extra_requires = _requirements(meta, target)
+    return SpecContext(
+        source_name=source_name(meta.name, target),
+        binary_name=name,
+        epoch=converted.epoch,
+        version=converted.version,
+        release="1",
+        summary=meta.summary or f"The {meta.display_name} Python package",
+        description=meta.description or meta.summary or meta.display_name,
+        license=meta.license,
+        url=meta.url,
+        source_file=_safe_file_name(artifact.filename),
+        source_sha256=artifact.sha256,
+        is_sdist=not artifact.is_wheel,
+        sdist_top_dir=_safe_file_name(wheel.sdist_top_dir or ""),
+        noarch=meta.is_pure,
+        provides=_provides(meta.name, converted.evr, target, extra=None),
+        requires=(f"python(abi) = {target.python_version}", *requires),
+        build_requires=_build_requires(wheel, target, meta, artifact.is_wheel),
+        extras=tuple(
+            ExtraPackage(
+                extra,
+                (f"{name} = %{{?epoch:%{{epoch}}:}}%{{version}}-%{{release}}", *reqs),
+                _provides(meta.name, converted.evr, target, extra=extra),
+            )
+            for extra, reqs in extra_requires.items()
+        ),
+        python_version=target.python_version,
+        interpreter=target.interpreter,
+        purelib=target.purelib,
+        platlib=target.platlib,
+        bindir=target.bindir,
+        data_prefix=target.install_prefix,
+        headers=f"{target.install_prefix}/include/python{target.python_version}/{meta.name}",
+    )
+
+
+def _check_requires_python(meta: PackageMetadata, target: Target) -> None:
+    if not meta.requires_python:
+        return
+    try:
+        allowed = SpecifierSet(meta.requires_python)
+    except InvalidSpecifier:
+        raise MetadataError(
+            f"{meta.name}: invalid Requires-Python {meta.requires_python!r}"
+        ) from None
+    if not allowed.contains(target.python_full_version, prereleases=True):
+        raise MetadataError(
+            f"{meta.name} {meta.version} requires Python {meta.requires_python}; target "
+            f"{target.name} has {target.python_full_version}"
+        )
+
+
+def _provides(name: str, evr: str, target: Target, extra: str | None) -> tuple[str, ...]:
+    label = f"{name}[{extra}]" if extra else name
+    provides = [f"{target.dist_symbol}({label}) = {evr}"]
+    if target.versioned_dist_symbol:
+        provides.append(f"{target.versioned_dist_symbol}({label}) = {evr}")
+        if extra is None:  # python3.X-foo, as Fedora's %py_provides gives
+            provides.append(
+                f"python{target.python_version}-{name} = %{{?epoch:%{{epoch}}:}}"
+                "%{version}-%{release}"
+            )
+    return tuple(provides)
+
+
+def _requirements(meta: PackageMetadata, target: Target) -> tuple[list[str], dict[str, list[str]]]:
+    """Requires of the main package, and of each extra's subpackage (markers for the target)."""
+    env = target.marker_environment()
+    main: list[str] = []
+    extras: dict[str, list[str]] = {extra: [] for extra in meta.provides_extra}
+    for text in meta.requires_dist:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement as exc:
+            raise MetadataError(f"{meta.name}: invalid Requires-Dist {text!r}: {exc}") from None
+        deps = _dependency_strings(
+            req, target, context=f"package {meta.name}, requirement {text!r}"
+        )
+        if req.marker is None or req.marker.evaluate({**env, "extra": ""}):
+            main.extend(d for d in deps if d not in main)
+            continue
+        for extra in extras:
+            if req.marker.evaluate({**env, "extra": extra}):
+                extras[extra].extend(d for d in deps if d not in extras[extra])
+    return main, extras
+
+
+def _dependency_strings(req: Requirement, target: Target, context: str) -> list[str]:
+    name = canonicalize_name(req.name)
+    labels = [name, *(f"{name}[{canonicalize_name(e)}]" for e in sorted(req.extras))]
+    spec = str(req.specifier)
+    return [
+        rpm_requires(f"{target.dist_symbol}({label})", spec, context=context) for label in labels
+    ]
+
+
+def _build_requires(
+    wheel: BuiltWheel, target: Target, meta: PackageMetadata, from_wheel: bool
+) -> tuple[str, ...]:
+    """BuildRequires for a chroot build (mock); the host builder builds with --nodeps."""
+    result = [f"python{target.python_version.split('.')[0]}-devel", "python3-installer"]
+    if from_wheel:
+        return tuple(result)
+    result.append("python3-build")
+    if not meta.is_pure:
+        result.append("gcc")
+    env = target.marker_environment()
+    for text in wheel.build_requires:
+        req = Requirement(text)
+        if req.marker is None or req.marker.evaluate(env):
+            dep = _dependency_strings(req, target, context=f"build requirement {text!r}")
+            # Build requirements come from the distribution (or the local repo): python3dist.
+            result.extend(d.replace(target.dist_symbol + "(", "python3dist(") for d in dep)
+    return tuple(dict.fromkeys(result))
+
+
+def _safe_file_name(name: str) -> str:
+    if name and not _SAFE_FILE.match(name):
+        raise SpecError(f"refusing unsafe file name {name!r}")
+    return name
+
+
+# --- escaping ----------------------------------------------------------------------------------
+
+
+def rpm_line(value: object) -> str:
+    """One line of inert text for a spec tag: whitespace folded, ``%`` doubled."""
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", str(value)))
+    return " ".join(text.split()).replace("%", "%%")
+
+
+def rpm_text(value: object) -> str:
+    """Several lines of inert text for a %description body."""
+    text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    text = text[:_MAX_DESCRIPTION]
+    lines = []
+    for raw in text.split("\n"):
+        line = _CONTROL.sub(" ", raw.replace("\t", "    ")).rstrip().replace("%", "%%")
+        # rpm expands %% to % before it checks whether a line starts a section (%prep,
+        # %build, %files...): a leading space keeps any %-line from being read as one.
+        if line.startswith("%"):
+            line = " " + line
+        lines.append(line)
+    return "\n".join(lines).strip("\n") or "."
+
+
+# --- templates ---------------------------------------------------------------------------------
+
+
+def template_dir(override: Path | None = None) -> Path:
+    """``--template-dir``, else the copy installed in the package, else the repository's."""
+    if override is not None:
+        return override
+    installed = Path(str(resources.files("rpmdeploy").joinpath("spec_templates")))
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / "spec_templates"
+
+
+@cache
+def _environment(directory: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(directory)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # noqa: S701 - output is an rpm spec, escaped by rpm_line/rpm_text
+    )
+    env.filters["rpm_line"] = rpm_line
+    env.filters["rpm_text"] = rpm_text
+    return env
+
+
+def render(template: str, context: object, directory: Path | None = None) -> str:
+    try:
+        tmpl = _environment(template_dir(directory)).get_template(template)
+        return tmpl.render(ctx=context)
+    except jinja2.TemplateError as exc:
+        raise SpecError(f"rendering {template} failed: {exc}") from None
+
+
+def wheel_tool_source() -> Path:
+    return Path(__file__).resolve().parent / "_wheel_tool.py"
+
+
+def templates_fingerprint(directory: Path | None = None) -> str:
+    """Hash of every template and of the wheel tool: part of each build's cache key."""
+    digest = hashlib.sha256()
+    files: Iterable[Path] = sorted(template_dir(directory).glob("*.j2"))
+    for path in [*files, wheel_tool_source()]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,189 @@
+"""Targets: what the RPMs are built *for* (Python version, paths, dist tag, architecture).
+
+A target is either ``host`` (the machine's own python3, read off the interpreter at run time)
+or a distribution release from ``data/targets.toml`` such as ``fedora-43-x86_64``.  The same
+Target also carries the naming and install location, so the private namespace mode of
+fedora-conventions.md (``--name-prefix``/``--install-prefix``) is one value to pass around.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import shutil
+import tomllib
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+from rpmdeploy._run import capture
+from rpmdeploy.errors import UsageError
+
+HOST = "host"
+_NAME_PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9.+_-]*-$")
+_ARCHES = ("x86_64", "aarch64", "ppc64le", "s390x")
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    python_version: str  # "X.Y"
+    python_full_version: str  # "X.Y.Z", for python_full_version markers
+    interpreter: str  # the target system's interpreter: shebangs and run time
+    arch: str = "x86_64"
+    dist: str = ""
+    glibc: str | None = None  # None: the host's own, pip picks wheels for the running Python
+    mock_config: str | None = None
+    name_prefix: str = "python3-"
+    install_prefix: str = "/usr"
+    is_host: bool = field(default=False, compare=False)
+
+    @property
+    def namespaced(self) -> bool:
+        return self.name_prefix != "python3-" or self.install_prefix != "/usr"
+
+    @property
+    def purelib(self) -> str:
+        return f"{self.install_prefix}/lib/python{self.python_version}/site-packages"
+
+    @property
+    def platlib(self) -> str:
+        return f"{self.install_prefix}/lib64/python{self.python_version}/site-packages"
+
+    @property
+    def bindir(self) -> str:
+        return f"{self.install_prefix}/bin"
+
+    @property
+    def dist_symbol(self) -> str:
+        """``python3dist`` by default; ``myapp-python3dist`` in a private namespace."""
+        return self.name_prefix.rstrip("-") + "dist"
+
+    @property
+    def versioned_dist_symbol(self) -> str | None:
+        """``python3.Xdist``, only where the dist provides are the distribution's own."""
+        return None if self.namespaced else f"python{self.python_version}dist"
+
+    def marker_environment(self) -> dict[str, str]:
+        """Values for PEP 508 markers as they are on the target system."""
+        return {
+            "python_version": self.python_version,
+            "python_full_version": self.python_full_version,
+            "implementation_name": "cpython",
+            "implementation_version": self.python_full_version,
+            "platform_python_implementation": "CPython",
+            "os_name": "posix",
+            "sys_platform": "linux",
+            "platform_system": "Linux",
+            "platform_machine": self.arch,
+            "extra": "",
+        }
+
+    @property
+    def python_tag(self) -> str:
+        return "cp" + self.python_version.replace(".", "")
+
+    def with_namespace(self, name_prefix: str | None, install_prefix: str | None) -> Target:
+        if name_prefix is not None and not _NAME_PREFIX_RE.match(name_prefix):
+            raise UsageError(
+                f"invalid --name-prefix {name_prefix!r}: use lowercase letters, digits, '.', "
+                "'_', '+', '-', ending in '-' (e.g. 'myapp-python3-')"
+            )
+        if install_prefix is not None and not _is_clean_abs_path(install_prefix):
+            raise UsageError(f"invalid --install-prefix {install_prefix!r}: need an absolute path")
+        return replace(
+            self,
+            name_prefix=name_prefix or self.name_prefix,
+            install_prefix=(install_prefix or self.install_prefix).rstrip("/") or "/",
+        )
+
+    def cache_identity(self) -> str:
+        """Everything about the target that changes what gets built, as a stable string."""
+        fields = {
+            "name": self.name,
+            "python": self.python_full_version,
+            "interpreter": self.interpreter,
+            "arch": self.arch,
+            "dist": self.dist,
+            "glibc": self.glibc,
+            "name_prefix": self.name_prefix,
+            "install_prefix": self.install_prefix,
+        }
+        return json.dumps(fields, sort_keys=True)
+
+
+def known_targets() -> list[str]:
+    return [HOST, *sorted(_target_table())]
+
+
+def resolve_target(name: str | None = None, python: str | None = None) -> Target:
+    """Return the Target called ``name`` (default: host).
+
+    ``python`` names the interpreter of a host target (default ``/usr/bin/python3``); for a
+    distribution target it is not used here (pinning looks for the target's interpreter).
+    """
+    if not name or name == HOST:
+        return host_target(python or "/usr/bin/python3")
+    base, arch = _split_arch(name)
+    table = _target_table()
+    if base not in table:
+        raise UsageError(
+            f"unknown target {name!r}; known targets: {', '.join(known_targets())} "
+            "(optionally with an -ARCH suffix such as -x86_64)"
+        )
+    row = table[base]
+    return Target(
+        name=f"{base}-{arch}",
+        python_version=row["python"],
+        python_full_version=row["python_full"],
+        interpreter="/usr/bin/python3",
+        arch=arch,
+        dist=row["dist"],
+        glibc=row["glibc"],
+        mock_config=row["mock_config"].format(arch=arch),
+    )
+
+
+def host_target(interpreter: str) -> Target:
+    """The machine's own Python, as the target the RPMs are built for."""
+    path = shutil.which(interpreter)
+    if path is None:
+        raise UsageError(f"python interpreter not found: {interpreter}")
+    out = capture(
+        [path, "-c", "import platform; print(platform.python_version())"],
+        what=f"asking {interpreter} for its version",
+        error=UsageError,
+    ).strip()
+    major_minor = ".".join(out.split(".")[:2])
+    return Target(
+        name=HOST,
+        python_version=major_minor,
+        python_full_version=out,
+        interpreter=interpreter if interpreter.startswith("/") else path,
+        arch=host_arch(),
+        is_host=True,
+    )
+
+
+def host_arch() -> str:
+    machine = platform.machine()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine.lower(), machine)
+
+
+def _split_arch(name: str) -> tuple[str, str]:
+    for arch in _ARCHES:
+        if name.endswith("-" + arch):
+            return name[: -len(arch) - 1], arch
+    return name, host_arch()
+
+
+def _target_table() -> dict[str, dict[str, str]]:
+    text = resources.files("rpmdeploy").joinpath("data/targets.toml").read_text()
+    return tomllib.loads(text)
+
+
+def _is_clean_abs_path(path: str) -> bool:
+    parts = Path(path).parts
+    safe = re.fullmatch(r"[A-Za-z0-9/._+-]+", path) is not None
+    return path.startswith("/") and ".." not in parts and safe
