@@ -208,7 +208,7 @@ def _parse_pin_line(line: str, lineno: int, where: str, target: Target | None) -
         name=canonicalize_name(req.name),
         version=specs[0].version,
         hashes=tuple(hashes),
-        extras=tuple(sorted(req.extras)),
+        extras=tuple(sorted(canonicalize_name(e) for e in req.extras)),
         line=lineno,
     )
 
@@ -259,7 +259,7 @@ def compile_pins(app_dir: Path, target: Target, options: PinOptions, log: Path) 
         "--quiet",
         "--generate-hashes",
         "--allow-unsafe",  # setuptools/pip are real run-time deps of pkg_resources users
-        "--strip-extras",
+        "--no-strip-extras",  # foo[bar]==1 tells rpms which +bar subpackages are needed
         "--no-emit-trusted-host",
         "--emit-index-url",  # only the user's own options reach the file (pip config isolated)
         "--emit-find-links",
@@ -272,7 +272,23 @@ def compile_pins(app_dir: Path, target: Target, options: PinOptions, log: Path) 
     ]
     env = isolated_pip_env({"CUSTOM_COMPILE_COMMAND": "rpmdeploy pin"})
     run(argv, log=log, what=f"pip-compile of {source}", env=env, cwd=app_dir, error=PinError)
-    return app_dir / PINNED_FILE
+    output = app_dir / PINNED_FILE
+    if options.index.no_index:
+        _ensure_no_index_line(output)
+    return output
+
+
+def _ensure_no_index_line(path: Path) -> None:
+    """pip-compile writes --find-links but never --no-index; without it, fetching the pins
+    later would also ask the default index, which the user ruled out."""
+    lines = path.read_text().splitlines(keepends=True)
+    if any(line.strip() == "--no-index" for line in lines):
+        return
+    header = 0
+    while header < len(lines) and lines[header].startswith("#"):
+        header += 1
+    lines.insert(header, "--no-index\n")
+    path.write_text("".join(lines))
 
 
 def find_target_python(target: Target) -> str:

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -132,6 +133,7 @@ def package_cache_key(artifact: Artifact, fingerprint: str, options: RpmsOptions
     return stable_key(
         "package",
         artifact.sha256,
+        artifact.pin.extras,
         fingerprint,
         options.target.cache_identity(),
         __version__,
@@ -175,15 +177,23 @@ def _build_one(
             source_date_epoch=options.source_date_epoch,
         )
         result = builder.build(request, workdir)
-    except RpmdeployError as exc:
+    except Exception as exc:  # noqa: BLE001 - one package's failure must not hide the others
+        message = str(exc) if isinstance(exc, RpmdeployError) else _internal_error(exc, log)
         failed_log = _keep_failure(workdir, cache, key)
         return PackageOutcome(
             pin, "failed", binary_name(pin.name, options.target), log=failed_log,
-            error=str(exc), seconds=time.monotonic() - started,
+            error=message, seconds=time.monotonic() - started,
         )  # fmt: skip
     entry = _store_build(cache, key, ctx.binary_name, result.srpm, result.rpms, result.log, spec)
     shutil.rmtree(workdir, ignore_errors=True)
     return _outcome_from_entry(pin, "built", cache, key, entry, time.monotonic() - started)
+
+
+def _internal_error(exc: Exception, log: Path) -> str:
+    """An unexpected exception: its traceback goes to the package's log, not the screen."""
+    with log.open("a") as f:
+        f.write("".join(traceback.format_exception(exc)))
+    return f"internal error: {type(exc).__name__}: {exc} (traceback in the log)"
 
 
 def _tool_python() -> str:

@@ -121,6 +121,9 @@ def spec_context(
                 _provides(meta.name, converted.evr, target, extra=extra),
             )
             for extra, reqs in extra_requires.items()
+            # Only extras the pinned set asks for: the others' dependencies are not pinned,
+            # so their subpackages could never be installed from the repo.
+            if extra in artifact.pin.extras
         ),
         python_version=target.python_version,
         interpreter=target.interpreter,

@@ -17,6 +17,7 @@ import stat
 import sys
 import tarfile
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -83,7 +84,12 @@ def _build(
     artifact: Artifact, source: Path, outdir: Path, ctx: WheelContext, log: Path
 ) -> BuiltWheel:
     from build import BuildBackendException, BuildException, ProjectBuilder
+    from pyproject_hooks import BuildBackendWarning
 
+    # Backends' deprecation warnings are re-raised in this process by pyproject_hooks; they
+    # are the package author's business and are in the build log already.  A filter, not
+    # catch_warnings, since builds run in threads.
+    warnings.filterwarnings("ignore", category=BuildBackendWarning)
     name = artifact.pin.requirement
     try:
         static = ProjectBuilder(source).build_system_requires

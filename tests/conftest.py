@@ -1,0 +1,181 @@
+"""Shared fixtures: fixture packages built at test time and served from a local directory.
+
+Nothing here reaches PyPI: the build backends the fixture packages need (setuptools,
+flit_core, wheel) are downloaded once by `make test-deps` from tests/backend-wheels.txt into
+a wheelhouse (hash-checked), and every test points pip at local directories only.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from rpmdeploy.cli import cli
+
+HERE = Path(__file__).parent
+REPO = HERE.parent
+PACKAGES = HERE / "packages"
+BACKEND_WHEELS = Path(os.environ.get("RPMDEPLOY_TEST_WHEELHOUSE", REPO / ".cache" / "test-wheelhouse"))
+
+# Which fixture packages are served as a wheel, and which only as an sdist (built by rpmdeploy).
+WHEEL_PACKAGES = ("alpha", "delta", "needs-setuptools")
+SDIST_PACKAGES = ("beta", "gamma-flit", "cext", "broken")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("RPMDEPLOY_NETWORK_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="needs PyPI; set RPMDEPLOY_NETWORK_TESTS=1")
+    for item in items:
+        if "network" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep rpmdeploy's default cache and pin logs out of the user's home."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
+def run_cli(*args: str | os.PathLike[str], expect: int | None = 0) -> Result:
+    result = CliRunner().invoke(cli, [os.fspath(a) for a in args], catch_exceptions=False)
+    if expect is not None:
+        assert result.exit_code == expect, f"exit {result.exit_code}\n{result.output}"
+    return result
+
+
+def build_package(source: Path, outdir: Path, kinds: tuple[str, ...] = ("--sdist", "--wheel")) -> None:
+    """Build a fixture package with PEP 517 (no isolation: the backends are installed)."""
+    work = outdir.parent / f".src-{source.name}"
+    shutil.copytree(source, work, dirs_exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", *kinds, "--outdir", str(outdir), str(work)],
+        check=True,
+        capture_output=True,
+    )
+
+
+def make_wheel(
+    dest_dir: Path,
+    name: str,
+    version: str,
+    metadata: str,
+    files: dict[str, str],
+    *,
+    tag: str = "py3-none-any",
+    purelib: bool = True,
+) -> Path:
+    """Write a wheel by hand, for metadata no build backend would produce (hostile text)."""
+    dist_info = f"{name}-{version}.dist-info"
+    contents = dict(files)
+    contents[f"{dist_info}/METADATA"] = metadata
+    contents[f"{dist_info}/WHEEL"] = (
+        f"Wheel-Version: 1.0\nGenerator: rpmdeploy-tests\n"
+        f"Root-Is-Purelib: {'true' if purelib else 'false'}\nTag: {tag}\n"
+    )
+    record = io.StringIO()
+    writer = csv.writer(record, lineterminator="\n")
+    for path, text in contents.items():
+        data = text.encode()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        writer.writerow([path, f"sha256={digest}", len(data)])
+    writer.writerow([f"{dist_info}/RECORD", "", ""])
+    path = dest_dir / f"{name}-{version}-{tag}.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        for member, text in contents.items():
+            zf.writestr(member, text)
+        zf.writestr(f"{dist_info}/RECORD", record.getvalue())
+    return path
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A find-links directory: fixture wheels/sdists plus the build backends."""
+    if not BACKEND_WHEELS.is_dir():
+        pytest.fail(f"{BACKEND_WHEELS} missing: run `make test-deps` (downloads build backends)")
+    house = tmp_path_factory.mktemp("wheelhouse")
+    for wheel in BACKEND_WHEELS.glob("*.whl"):
+        shutil.copy(wheel, house)
+    for name in WHEEL_PACKAGES:
+        build_package(PACKAGES / name, house, ("--wheel",))
+    for name in SDIST_PACKAGES:
+        build_package(PACKAGES / name, house, ("--sdist",))
+    return house
+
+
+@dataclass(frozen=True)
+class AppDir:
+    path: Path
+    wheelhouse: Path
+
+    def write_in(self, text: str) -> None:
+        (self.path / "dependencies.in").write_text(text)
+
+    def pin(self, *extra: str, expect: int | None = 0) -> Result:
+        return run_cli("pin", self.path, "--no-index", "--find-links", self.wheelhouse, *extra, expect=expect)
+
+    @property
+    def pinned(self) -> Path:
+        return self.path / "dependencies.txt"
+
+
+def new_app(root: Path, wheelhouse: Path, requirements: str) -> AppDir:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "bin").mkdir(exist_ok=True)
+    (root / "bin" / "wsgiapp").write_text(
+        "def application(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'ok']\n"
+    )
+    app = AppDir(root, wheelhouse)
+    app.write_in(requirements)
+    return app
+
+
+@pytest.fixture
+def app_factory(tmp_path: Path, wheelhouse: Path) -> Iterator[object]:
+    def factory(requirements: str, name: str = "app") -> AppDir:
+        return new_app(tmp_path / name, wheelhouse, requirements)
+
+    yield factory
+
+
+FIXTURE_APP_REQUIREMENTS = "alpha[fast]\ngamma-flit\ncext\n"
+
+
+@dataclass(frozen=True)
+class BuiltApp:
+    app: AppDir
+    out: Path
+    cache: Path
+    first_run: Result
+
+    def rpm(self, name: str) -> Path:
+        found = sorted(self.out.glob(f"RPMS/*/{name}-[0-9]*.rpm"))
+        assert len(found) == 1, f"{name}: {found}"
+        return found[0]
+
+
+@pytest.fixture(scope="session")
+def built_app(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> BuiltApp:
+    """The fixture app pinned and built once (two jobs) for the tests that read RPMs back."""
+    root = tmp_path_factory.mktemp("built")
+    os.environ.setdefault("XDG_CACHE_HOME", str(root / "xdg"))
+    app = new_app(root / "app", wheelhouse, FIXTURE_APP_REQUIREMENTS)
+    app.pin()
+    out, cache = root / "out", root / "cache"
+    result = run_cli("rpms", app.path, "--out", out, "--cache-dir", cache, "--jobs", "2")
+    return BuiltApp(app, out, cache, result)

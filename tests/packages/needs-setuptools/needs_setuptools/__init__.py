@@ -1,0 +1,2 @@
+"""Needs setuptools."""
+__version__ = "1.0"
