@@ -107,6 +107,4 @@ def capture(
 
 
 def _make_error(cls: type[RpmdeployError], message: str, log: Path) -> RpmdeployError:
-    if issubclass(cls, BuildError):
-        return cls(message, log=str(log))
-    return cls(f"{message} (log: {log})")
+    return cls(message, log=str(log))

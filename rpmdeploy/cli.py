@@ -40,7 +40,8 @@ def reports_errors(func: F) -> F:
         except RpmdeployError as exc:
             if debug:
                 raise
-            click.echo(f"rpmdeploy: error: {exc}", err=True)
+            message = " ".join(str(exc).split("\n"))  # one line, whatever a library said
+            click.echo(f"rpmdeploy: error: {message}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("rpmdeploy: interrupted", err=True)

@@ -8,9 +8,18 @@ from __future__ import annotations
 
 
 class RpmdeployError(Exception):
-    """Base of every error rpmdeploy reports to its user."""
+    """Base of every error rpmdeploy reports to its user.
+
+    ``message`` says what went wrong; ``log``, when set, names the log file to read, and
+    ``str()`` gives both on one line.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str, log: str | None = None) -> None:
+        super().__init__(message if log is None else f"{message} (log: {log})")
+        self.message = message
+        self.log = log
 
 
 class UsageError(RpmdeployError):
@@ -40,11 +49,7 @@ class SpecError(RpmdeployError):
 
 
 class BuildError(RpmdeployError):
-    """Building an SRPM, RPM or wheel failed; ``log`` names the log file to read."""
-
-    def __init__(self, message: str, log: str | None = None) -> None:
-        super().__init__(message if log is None else f"{message} (log: {log})")
-        self.log = log
+    """Building an SRPM, RPM or wheel failed."""
 
 
 class ExternalsError(RpmdeployError):

@@ -182,7 +182,8 @@ def _parse_pin_line(line: str, lineno: int, where: str, target: Target | None) -
     try:
         req = Requirement(requirement_text)
     except InvalidRequirement as exc:
-        raise PinError(f"{where}: not a requirement: {requirement_text!r} ({exc})") from None
+        reason = str(exc).splitlines()[0]
+        raise PinError(f"{where}: not a requirement: {requirement_text!r} ({reason})") from None
     if req.url:
         raise PinError(f"{where}: {req.name} is a URL requirement; pin a released version")
     if req.marker is not None and target is not None:
@@ -251,6 +252,10 @@ def compile_pins(app_dir: Path, target: Target, options: PinOptions, log: Path) 
     if not source.is_file():
         raise PinError(f"{source} not found: list the app's top-level dependencies there")
     python = options.python or find_target_python(target)
+    if options.python and not _same_version(python, target):
+        raise PinError(
+            f"{python} is not Python {target.python_version}, the Python of target {target.name}"
+        )
     argv = [
         python,
         "-m",

@@ -178,7 +178,8 @@ def _build_one(
         )
         result = builder.build(request, workdir)
     except Exception as exc:  # noqa: BLE001 - one package's failure must not hide the others
-        message = str(exc) if isinstance(exc, RpmdeployError) else _internal_error(exc, log)
+        # The summary names the kept log itself; the path inside the error is the work dir's.
+        message = exc.message if isinstance(exc, RpmdeployError) else _internal_error(exc, log)
         failed_log = _keep_failure(workdir, cache, key)
         return PackageOutcome(
             pin, "failed", binary_name(pin.name, options.target), log=failed_log,

@@ -105,7 +105,7 @@ def spec_context(
         summary=meta.summary or f"The {meta.display_name} Python package",
         description=meta.description or meta.summary or meta.display_name,
         license=meta.license,
-        url=meta.url,
+        url=_single_token_url(meta.url),
         source_file=_safe_file_name(artifact.filename),
         source_sha256=artifact.sha256,
         is_sdist=not artifact.is_wheel,
@@ -215,6 +215,12 @@ def _build_requires(
     return tuple(dict.fromkeys(result))
 
 
+def _single_token_url(url: str) -> str:
+    """rpm's URL tag takes one token: a value with whitespace in it is no URL, leave it out."""
+    url = url.strip()
+    return url if url and not any(c.isspace() for c in url) else ""
+
+
 def _safe_file_name(name: str) -> str:
     if name and not _SAFE_FILE.match(name):
         raise SpecError(f"refusing unsafe file name {name!r}")
@@ -241,6 +247,11 @@ def rpm_text(value: object) -> str:
         # %build, %files...): a leading space keeps any %-line from being read as one.
         if line.startswith("%"):
             line = " " + line
+        # A line whose first non-space is '#' is a spec comment and would vanish (rpm checks
+        # after expansion, so no macro helps): a no-break space, which rpm does not skip,
+        # keeps it as text.
+        elif line.lstrip().startswith("#"):
+            line = "\u00a0" + line
         lines.append(line)
     return "\n".join(lines).strip("\n") or "."
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import rpm
 from click.testing import CliRunner, Result
 
 from rpmdeploy.cli import cli
@@ -179,3 +180,44 @@ def built_app(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Bui
     out, cache = root / "out", root / "cache"
     result = run_cli("rpms", app.path, "--out", out, "--cache-dir", cache, "--jobs", "2")
     return BuiltApp(app, out, cache, result)
+
+
+# --- reading RPMs back with the rpm bindings ---------------------------------------------------
+
+
+def read_header(path: Path) -> rpm.hdr:
+    ts = rpm.TransactionSet()
+    ts.setVSFlags(rpm._RPMVSF_NOSIGNATURES | rpm._RPMVSF_NODIGESTS)
+    with path.open("rb") as f:
+        return ts.hdrFromFdno(f.fileno())
+
+
+def deps(header: rpm.hdr, kind: str) -> list[str]:
+    """'provides' or 'requires' as 'name op evr' strings, rpmlib() internals left out."""
+    tag = {"provides": "providename", "requires": "requirename"}[kind]
+    found = [ds.DNEVR()[2:] for ds in header.dsFromHeader(tag)]
+    return [d for d in found if not d.startswith("rpmlib(")]
+
+
+def file_names(header: rpm.hdr) -> list[str]:
+    return list(header[rpm.RPMTAG_FILENAMES])
+
+
+def install_into_root(root: Path, rpms: list[Path]) -> None:
+    """Unpack RPMs into a private root with rpm itself (no deps: no base system here)."""
+    dbpath = "/var/lib/rpm"
+    subprocess.run(["rpm", "--root", str(root), "--dbpath", dbpath, "--initdb"], check=True)
+    subprocess.run(
+        ["rpm", "--root", str(root), "--dbpath", dbpath, "-i", "--nodeps", "--force-debian",
+         *map(str, rpms)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def python_in_root(root: Path, code: str, version: str = "3.11") -> subprocess.CompletedProcess[str]:
+    """Run the system Python with the root's site-packages (the installed payload) on its path."""
+    paths = [root / f"usr/lib/python{version}/site-packages", root / f"usr/lib64/python{version}/site-packages"]
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join(map(str, paths))}
+    return subprocess.run(
+        ["/usr/bin/python3", "-c", code], env=env, capture_output=True, text=True, check=False
+    )

@@ -1,0 +1,78 @@
+"""Bad input and failing builds: one clear line, non-zero exit, nothing half-written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conftest import AppDir, make_wheel, run_cli
+
+
+def pinned_app(app_factory, requirements: str) -> AppDir:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory(requirements)
+    app.pin()
+    return app
+
+
+def test_a_failing_sdist_does_not_hide_the_others(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = pinned_app(app_factory, "delta\nbroken\n")
+    out = tmp_path / "out"
+    result = run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", expect=1)
+    assert re.search(r"built\s+python3-delta 2.0", result.output)
+    assert re.search(r"failed\s+python3-broken 1.0", result.output)
+    assert "2 packages: 1 built, 0 cached, 1 failed" in result.output
+    failure = next(ln for ln in result.output.splitlines() if ln.startswith("FAILED"))
+    assert "python3-broken 1.0: broken==1.0: building a wheel from broken-1.0.tar.gz failed" in failure
+    log = Path(re.search(r"log: (\S+)", result.output.split("FAILED", 1)[1]).group(1))  # type: ignore[union-attr]
+    assert "this package refuses to build" in log.read_text()
+    assert not out.exists(), "nothing is published when a package failed"
+    assert "Traceback" not in result.output
+
+
+def test_hash_mismatch_names_the_package(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = pinned_app(app_factory, "alpha\n")
+    text = app.pinned.read_text()
+    start = text.index("delta") if "delta" in text else text.index("beta==")
+    hash_at = text.index("--hash=sha256:", start) + len("--hash=sha256:")
+    app.pinned.write_text(text[:hash_at] + "0" * 64 + text[hash_at + 64 :])
+    out = tmp_path / "out"
+    result = run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", expect=1)
+    error = result.output.strip().splitlines()[-1]
+    assert error.startswith("rpmdeploy: error: beta==0.5.post1: downloaded artifact does not match")
+    assert not out.exists()
+
+
+def test_unknown_package_in_pinned_file(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = pinned_app(app_factory, "delta\n")
+    app.pinned.write_text(app.pinned.read_text() + f"ghost==1.0 --hash=sha256:{'ab' * 32}\n")
+    out = tmp_path / "out"
+    result = run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", expect=1)
+    assert "ghost==1.0: no matching distribution found" in result.output
+    assert not out.exists()
+
+
+def test_wheel_with_escaping_paths_is_refused(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    links = tmp_path / "links"
+    links.mkdir()
+    make_wheel(
+        links, "sneaky", "1.0", "Metadata-Version: 2.1\nName: sneaky\nVersion: 1.0\n",
+        {"sneaky.py": "", "../../../etc/cron.d/sneaky": "* * * * * root true\n"},
+    )  # fmt: skip
+    app: AppDir = app_factory("sneaky\n")
+    app.pin("--find-links", links)
+    out = tmp_path / "out"
+    result = run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", expect=1)
+    assert "FAILED python3-sneaky 1.0" in result.output
+    log = Path(re.search(r"log: (\S+)", result.output).group(1))  # type: ignore[union-attr]
+    assert "unsafe path in wheel" in log.read_text()
+    assert not out.exists()
+
+
+def test_unknown_target_and_bad_options(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = pinned_app(app_factory, "delta\n")
+    result = run_cli("rpms", app.path, "--out", tmp_path / "o", "--target", "beos-5", expect=2)
+    assert "unknown target 'beos-5'" in result.output and "fedora-43" in result.output
+    result = run_cli("rpms", app.path, "--out", tmp_path / "o", "--name-prefix", "Bad Prefix", expect=2)
+    assert "invalid --name-prefix" in result.output
+    result = run_cli("rpms", app.path, "--out", tmp_path / "o", "--install-prefix", "opt/x", expect=2)
+    assert "invalid --install-prefix" in result.output

@@ -1,0 +1,89 @@
+"""Hostile package metadata must reach the RPM as text and never run during rpmbuild.
+
+rpm expands macros in spec text before it decides whether a line opens a section, so a
+description line ``%%prep`` becomes ``%prep`` and what follows would run as shell in rpmbuild;
+``%(...)`` runs shell and ``%{lua:...}`` runs Lua at parse time.  The fixture wheel below is
+written by hand, since no build backend would emit such metadata.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import rpm
+
+from conftest import AppDir, deps, file_names, make_wheel, read_header, run_cli
+
+
+def hostile_metadata(marker_dir: Path) -> tuple[str, str, str]:
+    m = marker_dir
+    summary = (
+        f"Summary %(touch {m}/summary)\n  %{{lua:os.execute('touch {m}/lua-summary')}} 100%"
+    )
+    description = "\n".join(
+        [
+            f"First line %define pwned 1 %(touch {m}/desc-shell)",
+            "%prep",
+            "%%build",
+            f"touch {m}/section-build",
+            "%files",
+            "/etc/shadow",
+            f"%{{lua: os.execute('touch {m}/desc-lua')}}",
+            "%changelog",
+            "# a comment-looking line",
+            "   # another, indented",
+            "  %install",
+            f"rm -rf {m}",
+            "%global x %(touch /tmp/should-not-exist)",
+            "\\",
+            "last line",
+        ]
+    )
+    metadata = (
+        "Metadata-Version: 2.1\n"
+        "Name: evil\n"
+        "Version: 1.0\n"
+        # A folded header: the value carries a newline into what becomes a one-line tag.
+        f"Summary: {summary}\n"
+        f"Home-page: https://example.invalid/%{{lua:os.execute('touch\\x20{m}/url')}}%(id)\n"
+        f"License: %(touch {m}/license)\n"
+        f"Author: Mallory\n  %prep\n"
+        "\n"
+        f"{description}\n"
+    )
+    return metadata, summary, description
+
+
+def test_hostile_metadata_is_inert(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    (markers / "keep").write_text("the section-build payload would delete this directory")
+    links = tmp_path / "links"
+    links.mkdir()
+    metadata, summary, description = hostile_metadata(markers)
+    make_wheel(links, "evil", "1.0", metadata, {"evil.py": "X = 1\n"})
+    app: AppDir = app_factory("evil\n")
+    app.pin("--find-links", links)
+    out = tmp_path / "out"
+    run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache")
+
+    assert sorted(p.name for p in markers.iterdir()) == ["keep"], "something in the metadata ran"
+    assert not Path("/tmp/should-not-exist").exists()
+
+    header = read_header(next(out.glob("RPMS/noarch/python3-evil-1-1.noarch.rpm")))
+    assert header[rpm.RPMTAG_SUMMARY] == " ".join(summary.split())
+    assert header[rpm.RPMTAG_URL] == (
+        f"https://example.invalid/%{{lua:os.execute('touch\\x20{markers}/url')}}%(id)"
+    )
+    assert header[rpm.RPMTAG_LICENSE] == "LicenseRef-Unknown"  # not an SPDX expression
+    text = header[rpm.RPMTAG_DESCRIPTION]
+    # Every line survives as text; lines that rpm could read as a section gain one space,
+    # comment-looking lines one no-break space.
+    expected = [
+        " " + ln if ln.startswith("%") else "\u00a0" + ln if ln.lstrip().startswith("#") else ln
+        for ln in description.splitlines()
+    ]
+    assert text.splitlines() == expected
+    assert file_names(header) == sorted(file_names(header))
+    assert not any("shadow" in f for f in file_names(header))
+    assert [d for d in deps(header, "requires")] == ["python(abi) = 3.11"]

@@ -1,0 +1,170 @@
+"""`rpmdeploy pin` (real pip-compile against a local find-links directory) and reading pins."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import AppDir, make_wheel, run_cli
+from rpmdeploy.errors import PinError
+from rpmdeploy.pin import parse_pins
+from rpmdeploy.targets import resolve_target
+
+HASH = "sha256:" + "ab" * 32
+
+
+def requirement_lines(path: Path) -> list[str]:
+    return [ln for ln in path.read_text().splitlines() if ln and not ln.startswith((" ", "#", "-"))]
+
+
+def test_pin_writes_every_dependency_pinned_and_hashed(app_factory) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("alpha[fast]\n")
+    app.pin()
+    text = app.pinned.read_text()
+    names = [ln.split(" ")[0] for ln in requirement_lines(app.pinned)]
+    assert names == ["alpha[fast]==1.0.0", "beta==0.5.post1", "delta==2.0"]
+    assert text.count("--hash=sha256:") == 3
+    assert "rpmdeploy pin" in text
+    assert "--no-index" in text.splitlines()
+    parsed = parse_pins(text, app.pinned)
+    assert [p.name for p in parsed.pins] == ["alpha", "beta", "delta"]
+    assert parsed.pins[0].extras == ("fast",)
+    assert parsed.index.no_index
+
+
+def test_pin_twice_changes_nothing(app_factory) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("alpha\ngamma-flit\n")
+    app.pin()
+    first = app.pinned.read_bytes()
+    app.pin()
+    assert app.pinned.read_bytes() == first
+
+
+def test_pin_keeps_pins_until_upgrade_is_asked(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("delta\n")
+    house = tmp_path / "house"
+    shutil.copytree(app.wheelhouse, house)
+    app = AppDir(app.path, house)
+    app.pin()
+    assert "delta==2.0" in app.pinned.read_text()
+    make_wheel(house, "delta", "2.1", "Metadata-Version: 2.1\nName: delta\nVersion: 2.1\n", {})
+    app.pin()
+    assert "delta==2.0" in app.pinned.read_text()
+    app.pin("--upgrade-package", "delta")
+    assert "delta==2.1" in app.pinned.read_text()
+
+
+def test_pin_includes_unsafe_packages_needed_at_run_time(app_factory) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("needs-setuptools\n")
+    app.pin()
+    lines = requirement_lines(app.pinned)
+    assert any(ln.startswith("setuptools==") for ln in lines), lines
+
+
+def test_pin_ignores_machine_pip_configuration(
+    app_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    config = tmp_path / "pip.conf"
+    config.write_text("[global]\nextra-index-url = http://machine-local.invalid/simple\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    monkeypatch.setenv("PIP_FIND_LINKS", "/machine/local/wheels")
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "file:///machine/local/index")
+    app: AppDir = app_factory("delta\n")
+    app.pin()
+    text = app.pinned.read_text()
+    assert "machine" not in text
+    assert f"--find-links {app.wheelhouse}" in text
+
+
+def test_pin_refuses_a_target_whose_python_is_missing(app_factory) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("delta\n")
+    result = app.pin("--target", "fedora-43", expect=1)
+    assert "Python 3.14" in result.output and "pip-tools" in result.output
+    assert len(result.output.strip().splitlines()) == 2  # progress line + one error line
+    assert "Traceback" not in result.output
+
+
+def test_pin_refuses_an_interpreter_of_the_wrong_version(app_factory) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("delta\n")
+    result = app.pin("--target", "rocky-9", "--python", "/usr/bin/python3", expect=1)
+    assert "is not Python 3.9" in result.output
+
+
+def test_pin_reports_unknown_packages(app_factory) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("no-such-package-anywhere\n")
+    result = app.pin(expect=1)
+    assert "rpmdeploy: error: pip-compile" in result.output
+    assert not app.pinned.exists()
+
+
+def test_pin_without_dependencies_in(app_factory) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("delta\n")
+    (app.path / "dependencies.in").unlink()
+    result = app.pin(expect=1)
+    assert "dependencies.in not found" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("alpha>=1\n", "not pinned to one version"),
+        ("alpha\n", "not pinned to one version"),
+        ("alpha==1.*  --hash=" + HASH + "\n", "not pinned to one version"),
+        ("alpha==1.0\n", "has no --hash"),
+        ("!!! what\n", "not a requirement"),
+        ("alpha==1.0 --hash=md5:abc\n", "malformed hash"),
+        ("alpha @ https://example.invalid/a.whl --hash=" + HASH + "\n", "URL requirement"),
+        ("-e ./src\n", "not supported"),
+        ("-r other.txt\n", "not supported"),
+        ("--pre\n", "not supported"),
+        ("alpha==1.0 --hash=" + HASH + "\nAlpha==1.0 --hash=" + HASH + "\n", "pinned twice"),
+        ("alpha==1.0 --install-option=x --hash=" + HASH + "\n", "unsupported per-requirement"),
+        ("https://example.invalid/x.tar.gz\n", "only PyPI-style"),
+    ],
+)
+def test_bad_pinned_files_are_clear_errors(text: str, message: str) -> None:
+    with pytest.raises(PinError, match=message) as info:
+        parse_pins(text, Path("app/dependencies.txt"))
+    assert str(info.value).startswith("app/dependencies.txt:")
+    assert "\n" not in str(info.value)
+
+
+def test_pinned_file_syntax() -> None:
+    text = (
+        "# comment\n"
+        "--index-url https://index.invalid/simple\n"
+        "--extra-index-url=https://extra.invalid/simple\n"
+        "-f ./wheels\n"
+        "Alpha_Pkg==1.0 \\\n"
+        f"    --hash={HASH} \\\n"
+        f"    --hash=sha256:{'cd' * 32}\n"
+        "    # via -r dependencies.in\n"
+        f"old==2.0 ; python_version < '3' --hash={HASH}\n"
+        f"new==3.0 ; python_version >= '3.11' --hash={HASH}\n"
+    )
+    pinned = parse_pins(text, Path("/srv/app/dependencies.txt"), resolve_target("rocky-9"))
+    assert [(p.name, p.version) for p in pinned.pins] == [("alpha-pkg", "1.0")]
+    assert len(pinned.pins[0].hashes) == 2
+    assert pinned.index.index_url == "https://index.invalid/simple"
+    assert pinned.index.extra_index_urls == ("https://extra.invalid/simple",)
+    assert pinned.index.pip_args(Path("/srv/app"))[-2:] == ["--find-links", "/srv/app/wheels"]
+    host = parse_pins(text, Path("x"), resolve_target("fedora-43"))
+    assert [p.name for p in host.pins] == ["alpha-pkg", "new"]
+
+
+def test_rpms_refuses_an_unpinned_file(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("delta\n")
+    app.pinned.write_text("delta>=1\n")
+    out = tmp_path / "out"
+    result = run_cli("rpms", app.path, "--out", out, expect=1)
+    assert "run 'rpmdeploy pin'" in result.output
+    assert result.output.count("\n") == 2  # the "building" line and one error line
+    assert not out.exists()
+
+
+def test_rpms_without_dependencies_txt(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("delta\n")
+    result = run_cli("rpms", app.path, "--out", tmp_path / "out", expect=1)
+    assert "dependencies.txt not found: run 'rpmdeploy pin" in result.output
