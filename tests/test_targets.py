@@ -1,0 +1,95 @@
+"""Targets and the private namespace mode: what the RPMs are built for, and where they install."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import rpm
+
+from conftest import AppDir, deps, file_names, install_into_root, python_in_root, read_header, run_cli
+from rpmdeploy.errors import UsageError
+from rpmdeploy.targets import known_targets, resolve_target
+
+
+def test_known_targets() -> None:
+    names = known_targets()
+    assert names[0] == "host"
+    for expected in ("fedora-43", "rocky-9", "almalinux-10", "centos-stream-9", "rhel-8"):
+        assert expected in names
+
+
+@pytest.mark.parametrize(
+    ("name", "python", "dist", "sitelib"),
+    [
+        ("fedora-43-x86_64", "3.14", ".fc43", "/usr/lib/python3.14/site-packages"),
+        ("rocky-9", "3.9", ".el9", "/usr/lib/python3.9/site-packages"),
+        ("almalinux-10-aarch64", "3.12", ".el10", "/usr/lib/python3.12/site-packages"),
+    ],
+)
+def test_distribution_targets(name: str, python: str, dist: str, sitelib: str) -> None:
+    target = resolve_target(name)
+    assert (target.python_version, target.dist, target.purelib) == (python, dist, sitelib)
+    assert target.marker_environment()["python_version"] == python
+    assert target.mock_config == f"{name if name.count('-') > 1 else name + '-x86_64'}"
+
+
+def test_host_target_reads_the_interpreter() -> None:
+    target = resolve_target("host")
+    assert target.python_version == "3.11" and target.interpreter == "/usr/bin/python3"
+    assert target.dist == ""
+
+
+def test_unknown_target() -> None:
+    with pytest.raises(UsageError, match="unknown target 'solaris-11'"):
+        resolve_target("solaris-11")
+
+
+def test_namespace_mode(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("alpha\n")
+    app.pin()
+    out = tmp_path / "out"
+    run_cli(
+        "rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache",
+        "--name-prefix", "myapp-python3-", "--install-prefix", "/opt/myapp",
+    )  # fmt: skip
+    rpms = sorted(out.glob("RPMS/*/*.rpm"))
+    assert [read_header(p)[rpm.RPMTAG_NAME] for p in rpms] == ["myapp-python3-alpha", "myapp-python3-beta"]
+    alpha = read_header(rpms[0])
+    provides = deps(alpha, "provides")
+    assert "myapp-python3dist(alpha) = 1" in provides
+    assert not any(p.startswith(("python3dist", "python3.11")) for p in provides)
+    assert "(myapp-python3dist(beta) < 2~~ with myapp-python3dist(beta) >= 0.5)" in deps(alpha, "requires")
+    files = file_names(alpha)
+    assert "/opt/myapp/bin/alpha-hello" in files
+    assert "/opt/myapp/lib/python3.11/site-packages/alpha/__init__.py" in files
+    assert not any(f.startswith("/usr/") for f in files)
+    assert alpha[rpm.RPMTAG_SOURCERPM].startswith("myapp-python3-alpha-1-1")
+    root = tmp_path / "root"
+    install_into_root(root, rpms)
+    env_code = (
+        f"import sys; sys.path.insert(0, '{root}/opt/myapp/lib/python3.11/site-packages'); "
+        "import alpha; alpha.main()"
+    )
+    result = python_in_root(root, env_code)
+    assert result.returncode == 0 and "beta says 42" in result.stdout, result.stderr
+
+
+def test_building_for_another_distribution(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Pure packages build for fedora-43 here; the C extension needs the target's Python."""
+    app: AppDir = app_factory("alpha\ncext\n")
+    app.pin()  # the fixture pins hold for 3.14 too: no markers differ
+    out = tmp_path / "out"
+    result = run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", "--target", "fedora-43", expect=1)
+    assert "FAILED python3-cext 0.1" in result.output
+    assert "build it with the mock builder" in result.output
+    assert not out.exists()
+    app.write_in("alpha\n")
+    app.pin()
+    run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", "--target", "fedora-43")
+    alpha = read_header(next(out.glob("RPMS/noarch/python3-alpha-1-1.fc43.noarch.rpm")))
+    assert "python(abi) = 3.14" in deps(alpha, "requires")
+    assert "python3.14dist(alpha) = 1" in deps(alpha, "provides")
+    files = file_names(alpha)
+    assert "/usr/lib/python3.14/site-packages/alpha/__init__.py" in files
+    assert not any(f.endswith(".pyc") for f in files), "no Python 3.14 here to compile bytecode"
