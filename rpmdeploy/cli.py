@@ -17,6 +17,7 @@ import click
 from packaging.utils import canonicalize_name
 
 from rpmdeploy import __version__
+from rpmdeploy.appconfig import read_app_config
 from rpmdeploy.cache import Cache, default_cache_dir
 from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.fetch import ALL, FetchOptions
@@ -151,7 +152,8 @@ def pin(
 )  # fmt: skip
 @click.option(
     "--no-binary", multiple=True, metavar="NAME",
-    help="Build NAME from its sdist instead of a wheel (repeatable; ':all:' for every package).",
+    help="Build NAME from its sdist instead of a wheel (repeatable; ':all:' for every "
+    "package). Adds to [rpms] no-binary in APP_DIR/rpmdeploy.toml.",
 )  # fmt: skip
 @click.option("--sdist", "all_sdists", is_flag=True, help="Same as --no-binary :all:.")
 @click.option("--name-prefix", metavar="PREFIX",
@@ -185,6 +187,7 @@ def rpms(
     """
     resolved = resolve_target(target, python).with_namespace(name_prefix, install_prefix)
     forced = frozenset(ALL if n == ALL else canonicalize_name(n) for n in no_binary)
+    forced |= read_app_config(app_dir).no_binary
     options = RpmsOptions(
         target=resolved,
         cache=Cache(cache_dir or default_cache_dir()),

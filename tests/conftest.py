@@ -29,7 +29,9 @@ from rpmdeploy.cli import cli
 HERE = Path(__file__).parent
 REPO = HERE.parent
 PACKAGES = HERE / "packages"
-BACKEND_WHEELS = Path(os.environ.get("RPMDEPLOY_TEST_WHEELHOUSE", REPO / ".cache" / "test-wheelhouse"))
+BACKEND_WHEELS = Path(
+    os.environ.get("RPMDEPLOY_TEST_WHEELHOUSE", REPO / ".cache" / "test-wheelhouse")
+)
 
 # Which fixture packages are served as a wheel, and which only as an sdist (built by rpmdeploy).
 WHEEL_PACKAGES = ("alpha", "delta", "needs-setuptools")
@@ -46,7 +48,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Keep rpmdeploy's default cache and pin logs out of the user's home."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
 
@@ -58,12 +62,23 @@ def run_cli(*args: str | os.PathLike[str], expect: int | None = 0) -> Result:
     return result
 
 
-def build_package(source: Path, outdir: Path, kinds: tuple[str, ...] = ("--sdist", "--wheel")) -> None:
+def build_package(
+    source: Path, outdir: Path, kinds: tuple[str, ...] = ("--sdist", "--wheel")
+) -> None:
     """Build a fixture package with PEP 517 (no isolation: the backends are installed)."""
     work = outdir.parent / f".src-{source.name}"
     shutil.copytree(source, work, dirs_exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", *kinds, "--outdir", str(outdir), str(work)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--no-isolation",
+            *kinds,
+            "--outdir",
+            str(outdir),
+            str(work),
+        ],
         check=True,
         capture_output=True,
     )
@@ -126,7 +141,9 @@ class AppDir:
         (self.path / "dependencies.in").write_text(text)
 
     def pin(self, *extra: str, expect: int | None = 0) -> Result:
-        return run_cli("pin", self.path, "--no-index", "--find-links", self.wheelhouse, *extra, expect=expect)
+        return run_cli(
+            "pin", self.path, "--no-index", "--find-links", self.wheelhouse, *extra, expect=expect
+        )
 
     @property
     def pinned(self) -> Path:
@@ -214,9 +231,14 @@ def install_into_root(root: Path, rpms: list[Path]) -> None:
     )  # fmt: skip
 
 
-def python_in_root(root: Path, code: str, version: str = "3.11") -> subprocess.CompletedProcess[str]:
+def python_in_root(
+    root: Path, code: str, version: str = "3.11"
+) -> subprocess.CompletedProcess[str]:
     """Run the system Python with the root's site-packages (the installed payload) on its path."""
-    paths = [root / f"usr/lib/python{version}/site-packages", root / f"usr/lib64/python{version}/site-packages"]
+    paths = [
+        root / f"usr/lib/python{version}/site-packages",
+        root / f"usr/lib64/python{version}/site-packages",
+    ]
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join(map(str, paths))}
     return subprocess.run(
         ["/usr/bin/python3", "-c", code], env=env, capture_output=True, text=True, check=False

@@ -22,7 +22,9 @@ def test_a_failing_sdist_does_not_hide_the_others(app_factory, tmp_path: Path) -
     assert re.search(r"failed\s+python3-broken 1.0", result.output)
     assert "2 packages: 1 built, 0 cached, 1 failed" in result.output
     failure = next(ln for ln in result.output.splitlines() if ln.startswith("FAILED"))
-    assert "python3-broken 1.0: broken==1.0: building a wheel from broken-1.0.tar.gz failed" in failure
+    assert (
+        "python3-broken 1.0: broken==1.0: building a wheel from broken-1.0.tar.gz failed" in failure
+    )
     log = Path(re.search(r"log: (\S+)", result.output.split("FAILED", 1)[1]).group(1))  # type: ignore[union-attr]
     assert "this package refuses to build" in log.read_text()
     assert not out.exists(), "nothing is published when a package failed"
@@ -72,7 +74,11 @@ def test_unknown_target_and_bad_options(app_factory, tmp_path: Path) -> None:  #
     app = pinned_app(app_factory, "delta\n")
     result = run_cli("rpms", app.path, "--out", tmp_path / "o", "--target", "beos-5", expect=2)
     assert "unknown target 'beos-5'" in result.output and "fedora-43" in result.output
-    result = run_cli("rpms", app.path, "--out", tmp_path / "o", "--name-prefix", "Bad Prefix", expect=2)
+    result = run_cli(
+        "rpms", app.path, "--out", tmp_path / "o", "--name-prefix", "Bad Prefix", expect=2
+    )
     assert "invalid --name-prefix" in result.output
-    result = run_cli("rpms", app.path, "--out", tmp_path / "o", "--install-prefix", "opt/x", expect=2)
+    result = run_cli(
+        "rpms", app.path, "--out", tmp_path / "o", "--install-prefix", "opt/x", expect=2
+    )
     assert "invalid --install-prefix" in result.output

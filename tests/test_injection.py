@@ -11,15 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import rpm
-
 from conftest import AppDir, deps, file_names, make_wheel, read_header, run_cli
 
 
 def hostile_metadata(marker_dir: Path) -> tuple[str, str, str]:
     m = marker_dir
-    summary = (
-        f"Summary %(touch {m}/summary)\n  %{{lua:os.execute('touch {m}/lua-summary')}} 100%"
-    )
+    summary = f"Summary %(touch {m}/summary)\n  %{{lua:os.execute('touch {m}/lua-summary')}} 100%"
     description = "\n".join(
         [
             f"First line %define pwned 1 %(touch {m}/desc-shell)",

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import AppDir, make_wheel, run_cli
+
 from rpmdeploy.errors import PinError
 from rpmdeploy.pin import parse_pins
 from rpmdeploy.targets import resolve_target
@@ -64,7 +64,9 @@ def test_pin_includes_unsafe_packages_needed_at_run_time(app_factory) -> None:  
 
 
 def test_pin_ignores_machine_pip_configuration(
-    app_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    app_factory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     config = tmp_path / "pip.conf"
     config.write_text("[global]\nextra-index-url = http://machine-local.invalid/simple\n")

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import rpm
-
 from conftest import (
     BuiltApp,
     deps,
@@ -41,14 +40,18 @@ SITE64 = "/usr/lib64/python3.11/site-packages"
         ("python3-cext", "0.1", "x86_64", "MIT"),
     ],
 )
-def test_header_fields(built_app: BuiltApp, name: str, version: str, arch: str, license: str) -> None:
+def test_header_fields(
+    built_app: BuiltApp, name: str, version: str, arch: str, license: str
+) -> None:
     header = read_header(built_app.rpm(name))
     assert header[rpm.RPMTAG_NAME] == name
     assert header[rpm.RPMTAG_VERSION] == version
     assert header[rpm.RPMTAG_RELEASE] == "1"
     assert header[rpm.RPMTAG_ARCH] == arch
     assert header[rpm.RPMTAG_LICENSE] == license
-    assert header[rpm.RPMTAG_SOURCERPM].startswith("python-" + name.split("+")[0].removeprefix("python3-"))
+    assert header[rpm.RPMTAG_SOURCERPM].startswith(
+        "python-" + name.split("+")[0].removeprefix("python3-")
+    )
 
 
 def test_only_pinned_extras_are_packaged(built_app: BuiltApp) -> None:
@@ -102,7 +105,9 @@ def test_file_layout(built_app: BuiltApp) -> None:
     assert f"{SITE}/alpha-1.0.0.dist-info" in alpha  # the directory itself is owned
     assert not any(f.endswith(("/RECORD", "/direct_url.json")) for f in alpha)
     cext = file_names(read_header(built_app.rpm("python3-cext")))
-    assert any(f.startswith(f"{SITE64}/cext/_speed.cpython-311") and f.endswith(".so") for f in cext)
+    assert any(
+        f.startswith(f"{SITE64}/cext/_speed.cpython-311") and f.endswith(".so") for f in cext
+    )
     assert not any(f.startswith(SITE + "/") for f in cext)
     extra = file_names(read_header(built_app.rpm("python3-alpha+fast")))
     assert extra == []
@@ -110,7 +115,13 @@ def test_file_layout(built_app: BuiltApp) -> None:
 
 def test_srpms_carry_the_original_sources(built_app: BuiltApp) -> None:
     srpms = {p.name.rsplit("-", 2)[0]: p for p in built_app.out.glob("SRPMS/*.src.rpm")}
-    assert set(srpms) == {"python-alpha", "python-beta", "python-delta", "python-gamma-flit", "python-cext"}
+    assert set(srpms) == {
+        "python-alpha",
+        "python-beta",
+        "python-delta",
+        "python-gamma-flit",
+        "python-cext",
+    }
     beta = read_header(srpms["python-beta"])
     assert "beta-0.5.post1.tar.gz" in beta[rpm.RPMTAG_SOURCE]
     assert "rpmdeploy-wheel-tool.py" in beta[rpm.RPMTAG_SOURCE]
@@ -136,12 +147,24 @@ def test_installed_payload_works(built_app: BuiltApp, tmp_path: Path) -> None:
     code = "import alpha, cext, gamma_flit, delta; alpha.main(); print(cext.add(2, 40), gamma_flit.__version__)"
     result = python_in_root(root, code)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["hello", "from", "alpha", "1.0.0,", "beta", "says", "42", "42", "1.2.0rc1"]
+    assert result.stdout.split() == [
+        "hello",
+        "from",
+        "alpha",
+        "1.0.0,",
+        "beta",
+        "says",
+        "42",
+        "42",
+        "1.2.0rc1",
+    ]
 
 
 def test_rerun_with_nothing_changed_builds_nothing(built_app: BuiltApp) -> None:
     before = {p: p.stat().st_ino for p in built_app.out.glob("RPMS/*/*.rpm")}
-    result = run_cli("rpms", built_app.app.path, "--out", built_app.out, "--cache-dir", built_app.cache)
+    result = run_cli(
+        "rpms", built_app.app.path, "--out", built_app.out, "--cache-dir", built_app.cache
+    )
     assert "5 packages: 0 built, 5 cached, 0 failed" in result.output
     assert set(before) == set(built_app.out.glob("RPMS/*/*.rpm"))
 
@@ -155,7 +178,9 @@ def test_changing_one_pin_rebuilds_only_that_package(built_app: BuiltApp, tmp_pa
         links, "delta", "2.1", "Metadata-Version: 2.1\nName: delta\nVersion: 2.1\nSummary: newer\n",
         {"delta/__init__.py": "__version__ = '2.1'\n"},
     )  # fmt: skip
-    digest = subprocess.run(["sha256sum", wheel], capture_output=True, text=True, check=True).stdout.split()[0]
+    digest = subprocess.run(
+        ["sha256sum", wheel], capture_output=True, text=True, check=True
+    ).stdout.split()[0]
     pinned = (app / "dependencies.txt").read_text()
     start = pinned.index("delta==2.0")
     end = pinned.index("\n", pinned.index("--hash", start))
@@ -165,7 +190,10 @@ def test_changing_one_pin_rebuilds_only_that_package(built_app: BuiltApp, tmp_pa
     result = run_cli("rpms", app, "--out", out, "--cache-dir", built_app.cache)
     assert "5 packages: 1 built, 4 cached, 0 failed" in result.output
     assert "built  python3-delta 2.1" in result.output
-    assert read_header(next(out.glob("RPMS/noarch/python3-delta-2.1-*.rpm")))[rpm.RPMTAG_SUMMARY] == "newer"
+    assert (
+        read_header(next(out.glob("RPMS/noarch/python3-delta-2.1-*.rpm")))[rpm.RPMTAG_SUMMARY]
+        == "newer"
+    )
 
 
 def test_wheel_tool_is_the_one_shipped(built_app: BuiltApp, tmp_path: Path) -> None:

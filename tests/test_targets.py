@@ -6,8 +6,16 @@ from pathlib import Path
 
 import pytest
 import rpm
+from conftest import (
+    AppDir,
+    deps,
+    file_names,
+    install_into_root,
+    python_in_root,
+    read_header,
+    run_cli,
+)
 
-from conftest import AppDir, deps, file_names, install_into_root, python_in_root, read_header, run_cli
 from rpmdeploy.errors import UsageError
 from rpmdeploy.targets import known_targets, resolve_target
 
@@ -54,12 +62,17 @@ def test_namespace_mode(app_factory, tmp_path: Path) -> None:  # type: ignore[no
         "--name-prefix", "myapp-python3-", "--install-prefix", "/opt/myapp",
     )  # fmt: skip
     rpms = sorted(out.glob("RPMS/*/*.rpm"))
-    assert [read_header(p)[rpm.RPMTAG_NAME] for p in rpms] == ["myapp-python3-alpha", "myapp-python3-beta"]
+    assert [read_header(p)[rpm.RPMTAG_NAME] for p in rpms] == [
+        "myapp-python3-alpha",
+        "myapp-python3-beta",
+    ]
     alpha = read_header(rpms[0])
     provides = deps(alpha, "provides")
     assert "myapp-python3dist(alpha) = 1" in provides
     assert not any(p.startswith(("python3dist", "python3.11")) for p in provides)
-    assert "(myapp-python3dist(beta) < 2~~ with myapp-python3dist(beta) >= 0.5)" in deps(alpha, "requires")
+    assert "(myapp-python3dist(beta) < 2~~ with myapp-python3dist(beta) >= 0.5)" in deps(
+        alpha, "requires"
+    )
     files = file_names(alpha)
     assert "/opt/myapp/bin/alpha-hello" in files
     assert "/opt/myapp/lib/python3.11/site-packages/alpha/__init__.py" in files
@@ -80,13 +93,25 @@ def test_building_for_another_distribution(app_factory, tmp_path: Path) -> None:
     app: AppDir = app_factory("alpha\ncext\n")
     app.pin()  # the fixture pins hold for 3.14 too: no markers differ
     out = tmp_path / "out"
-    result = run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", "--target", "fedora-43", expect=1)
+    result = run_cli(
+        "rpms",
+        app.path,
+        "--out",
+        out,
+        "--cache-dir",
+        tmp_path / "cache",
+        "--target",
+        "fedora-43",
+        expect=1,
+    )
     assert "FAILED python3-cext 0.1" in result.output
     assert "build it with the mock builder" in result.output
     assert not out.exists()
     app.write_in("alpha\n")
     app.pin()
-    run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", "--target", "fedora-43")
+    run_cli(
+        "rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", "--target", "fedora-43"
+    )
     alpha = read_header(next(out.glob("RPMS/noarch/python3-alpha-1-1.fc43.noarch.rpm")))
     assert "python(abi) = 3.14" in deps(alpha, "requires")
     assert "python3.14dist(alpha) = 1" in deps(alpha, "provides")

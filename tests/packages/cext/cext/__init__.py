@@ -1,1 +1,1 @@
-from cext._speed import add
+from cext._speed import add as add

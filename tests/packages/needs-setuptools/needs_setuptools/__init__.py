@@ -1,2 +1,3 @@
 """Needs setuptools."""
+
 __version__ = "1.0"

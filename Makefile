@@ -1,0 +1,71 @@
+# rpmdeploy: `make rpms` builds the example app's RPMs, `make test` runs the test suite.
+# Both set up what they need on a fresh Debian/Ubuntu (apt-get) or Fedora/EL (dnf) machine:
+# the system packages (rpm tooling), a venv with the project, and (tests) the build backends.
+
+PYTHON ?= /usr/bin/python3
+VENV   ?= .venv
+APP    ?= examples/hello-wsgi
+OUT    ?= out
+TARGET ?= host
+JOBS   ?= 2
+PYTEST_ARGS ?=
+
+BIN := $(VENV)/bin
+# pip here ignores the machine's pip configuration (extra indexes, find-links, constraints):
+# the project installs from the public index, the same everywhere.
+PIP := env PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= PIP_EXTRA_INDEX_URL= $(BIN)/pip
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+APT_PACKAGES := rpm createrepo-c python3-rpm python3-venv python3-dev gcc dnf cpio gnupg make
+DNF_PACKAGES := rpm-build createrepo_c python3-rpm python3-devel gcc dnf cpio gnupg2 make
+
+.PHONY: rpms test lint bench clean system-deps venv test-deps
+
+rpms: venv
+	$(BIN)/rpmdeploy rpms $(APP) --out $(OUT) --target $(TARGET) --jobs $(JOBS)
+
+test: venv test-deps lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check rpmdeploy tests bench
+	$(BIN)/ruff format --check rpmdeploy
+	$(BIN)/mypy
+
+bench: venv test-deps
+	$(BIN)/python bench/bench_rpms.py
+
+# System packages: installed only when a tool is missing, so reruns stay quick.
+system-deps:
+	@if command -v rpmbuild >/dev/null && command -v createrepo_c >/dev/null \
+	    && command -v rpm2cpio >/dev/null && command -v cpio >/dev/null && command -v gcc >/dev/null \
+	    && $(PYTHON) -c 'import rpm, venv, sysconfig, os; \
+	        assert os.path.exists(sysconfig.get_paths()["include"] + "/Python.h")' 2>/dev/null; then \
+	    echo "system packages: present"; \
+	elif command -v apt-get >/dev/null; then \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	elif command -v dnf >/dev/null; then \
+	    $(SUDO) dnf install -y $(DNF_PACKAGES); \
+	else \
+	    echo "install by hand: rpmbuild, createrepo_c, the rpm Python bindings, gcc" >&2; exit 1; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml setup.py | system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+# Build backends the fixture packages need, fetched once (hash-checked) so tests stay offline.
+test-deps: .cache/test-wheelhouse/.done
+
+.cache/test-wheelhouse/.done: tests/backend-wheels.txt | venv
+	$(PIP) download -q --no-deps --require-hashes -r tests/backend-wheels.txt -d .cache/test-wheelhouse
+	$(PIP) install -q --no-index --find-links .cache/test-wheelhouse -r tests/backend-wheels.txt
+	touch $@
+
+clean:
+	rm -rf $(OUT) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
