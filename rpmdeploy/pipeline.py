@@ -109,7 +109,7 @@ def build_packages(
     options: RpmsOptions,
     progress: Progress | None = None,
 ) -> list[PackageOutcome]:
-    builder = get_builder(options.builder, options.target.dist)
+    builder = get_builder(options.builder, options.target, options.jobs)
     context = WheelContext(options.target, options.cache, pinned, artifacts)
     fingerprint = templates_fingerprint(options.template_dir)
     total = len(pinned.pins)
@@ -125,8 +125,12 @@ def build_packages(
                 progress(outcome, done, total)
         return outcome
 
+    # Biggest artifacts first (longest-processing-time first): a large package started last
+    # would otherwise leave the other workers idle at the end.
+    order = sorted(pinned.pins, key=lambda p: -artifacts[p.name].path.stat().st_size)
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        return list(pool.map(one, pinned.pins))
+        results = dict(zip((p.name for p in order), pool.map(one, order), strict=True))
+    return [results[p.name] for p in pinned.pins]
 
 
 def package_cache_key(artifact: Artifact, fingerprint: str, options: RpmsOptions) -> str:

@@ -35,6 +35,7 @@ class Target:
     dist: str = ""
     glibc: str | None = None  # None: the host's own, pip picks wheels for the running Python
     mock_config: str | None = None
+    payload: str = "w3.zstdio"  # %_binary_payload / %_source_payload
     name_prefix: str = "python3-"
     install_prefix: str = "/usr"
     is_host: bool = field(default=False, compare=False)
@@ -109,6 +110,7 @@ class Target:
             "glibc": self.glibc,
             "name_prefix": self.name_prefix,
             "install_prefix": self.install_prefix,
+            "payload": self.payload,
         }
         return json.dumps(fields, sort_keys=True)
 
@@ -142,6 +144,7 @@ def resolve_target(name: str | None = None, python: str | None = None) -> Target
         dist=row["dist"],
         glibc=row["glibc"],
         mock_config=row["mock_config"].format(arch=arch),
+        payload=row["payload"],
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rpmdeploy.errors import UsageError
+from rpmdeploy.targets import Target
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,9 @@ class Builder(Protocol):
     def build(self, request: BuildRequest, workdir: Path) -> BuildResult: ...
 
 
-def get_builder(name: str, dist: str) -> Builder:
+def get_builder(name: str, target: Target, jobs: int = 1) -> Builder:
     from rpmdeploy.builders.rpmbuild import RpmbuildBuilder
 
     if name == "rpmbuild":
-        return RpmbuildBuilder(dist=dist)
+        return RpmbuildBuilder(target, jobs)
     raise UsageError(f"unknown builder {name!r}; available: rpmbuild")

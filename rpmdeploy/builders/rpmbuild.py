@@ -9,6 +9,7 @@ from pathlib import Path
 from rpmdeploy._run import run
 from rpmdeploy.builders import BuildRequest, BuildResult
 from rpmdeploy.errors import BuildError
+from rpmdeploy.targets import Target
 
 # Reproducible output: timestamps from SOURCE_DATE_EPOCH, fixed build host (rpm >= 4.14).
 _REPRODUCIBLE = (
@@ -21,8 +22,11 @@ _REPRODUCIBLE = (
 class RpmbuildBuilder:
     name = "rpmbuild"
 
-    def __init__(self, dist: str = "") -> None:
-        self.dist = dist
+    def __init__(self, target: Target, jobs: int = 1) -> None:
+        self.target = target
+        # rpmbuild parallelises file processing itself (OpenMP); with several builds side
+        # by side, share the cores instead of oversubscribing them.
+        self.threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
 
     def build(self, request: BuildRequest, workdir: Path) -> BuildResult:
         topdir = workdir / "rpmbuild"
@@ -33,9 +37,16 @@ class RpmbuildBuilder:
         spec = topdir / "SPECS" / request.spec.name
         shutil.copyfile(request.spec, spec)
         log = workdir / "build.log"
-        macros = [("_topdir", str(topdir)), *_REPRODUCIBLE, *request.macros]
-        if self.dist:
-            macros.append(("dist", self.dist))
+        macros = [
+            ("_topdir", str(topdir)),
+            ("_binary_payload", self.target.payload),
+            ("_source_payload", self.target.payload),
+            ("_smp_build_nthreads", str(self.threads)),
+            *_REPRODUCIBLE,
+            *request.macros,
+        ]
+        if self.target.dist:
+            macros.append(("dist", self.target.dist))
         argv = ["rpmbuild", "-ba", "--nodeps"]  # BuildRequires are for chroots: Debian's
         for name, value in macros:  # rpmdb knows no Fedora packages
             argv += ["--define", f"{name} {value}"]

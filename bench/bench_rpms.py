@@ -1,0 +1,152 @@
+"""Benchmark of `rpmdeploy rpms` (not a test): run `make bench`, figures go in the README.
+
+A fixed set of wheels, all local (the build backends from the test wheelhouse plus generated
+pure packages), is built three ways, and the script prints:
+
+(a) rpmdeploy's wall time per package against the floor: a hand-written minimal spec per wheel
+    (install with `python -m installer`, list site-packages) built with plain `rpmbuild -ba`,
+    sequentially.  Artifacts are already fetched for both.  Target: <= 1.3x.
+(b) a rerun with nothing changed against the cold build.  Target: < 2%.
+(c) `--jobs 2` against `--jobs 1`, cold builds.  Target: >= 1.6x.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from conftest import BACKEND_WHEELS, make_wheel  # noqa: E402
+
+from rpmdeploy.cache import Cache  # noqa: E402
+from rpmdeploy.pipeline import RpmsOptions, build_rpms  # noqa: E402
+from rpmdeploy.targets import resolve_target  # noqa: E402
+
+SYNTHETIC = 6  # generated pure packages, 40 modules each
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="rpmdeploy-bench-"))
+    try:
+        wheels = prepare_wheels(work / "wheels")
+        app = write_app(work / "app", wheels)
+        print(f"{len(wheels)} wheels: {', '.join(w.name.split('-')[0] for w in wheels)}")
+        cache = Cache(work / "cache")
+        run(app, work / "warm", cache, jobs=1)  # fetch the artifacts once: not measured
+        # Medians of REPEAT rounds, each round measuring all four in turn, so a burst of
+        # load from elsewhere on the machine hits one round, not one figure.
+        rounds = [
+            (
+                time_floor(wheels, work / f"floor-{i}"),
+                cold_run(app, work, cache, jobs=1),
+                timed(lambda: run(app, work / "out-1", cache, jobs=1)),
+                cold_run(app, work, cache, jobs=2),
+            )
+            for i in range(REPEAT)
+        ]
+        floor, cold1, rerun, cold2 = (statistics.median(r[k] for r in rounds) for k in range(4))
+        report(len(wheels), floor, cold1, rerun, cold2)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def prepare_wheels(dest: Path) -> list[Path]:
+    dest.mkdir(parents=True)
+    for wheel in sorted(BACKEND_WHEELS.glob("*.whl")):
+        shutil.copy(wheel, dest)
+    body = "".join(f"def f{i}(x):\n    return x * {i} + len(str(x))\n\n" for i in range(60))
+    for n in range(SYNTHETIC):
+        name = f"benchpkg{n}"
+        files = {f"{name}/__init__.py": '"""bench"""\n'}
+        files.update({f"{name}/mod{i}.py": body for i in range(40)})
+        meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.{n}\nSummary: bench {n}\n"
+        make_wheel(dest, name, f"1.{n}", meta, files)
+    return sorted(dest.glob("*.whl"))
+
+
+def write_app(app: Path, wheels: list[Path]) -> Path:
+    app.mkdir(parents=True)
+    lines = ["--no-index", f"--find-links {wheels[0].parent}"]
+    for wheel in wheels:
+        name, version = wheel.name.split("-")[:2]
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        lines.append(f"{name}=={version} --hash=sha256:{digest}")
+    (app / "dependencies.txt").write_text("\n".join(lines) + "\n")
+    return app
+
+
+FLOOR_SPEC = """\
+Name: floor-{name}
+Version: 1
+Release: 1
+Summary: floor
+License: MIT
+BuildArch: noarch
+Source0: {wheel}
+%description
+floor
+%install
+{python} -m installer --destdir %{{buildroot}} --prefix /usr %{{SOURCE0}}
+rm -f %{{buildroot}}/usr/lib/python3*/site-packages/*.dist-info/RECORD
+%files
+/usr/lib/python3*/site-packages/*
+%exclude /usr/bin
+"""
+
+
+def time_floor(wheels: list[Path], work: Path) -> float:
+    """Plain rpmbuild with a minimal hand-written spec per wheel, one after the other."""
+    started = time.monotonic()
+    for wheel in wheels:
+        top = work / wheel.name
+        (top / "SOURCES").mkdir(parents=True)
+        shutil.copy(wheel, top / "SOURCES")
+        spec = top / "floor.spec"
+        name = wheel.name.split("-")[0].lower()
+        spec.write_text(FLOOR_SPEC.format(name=name, wheel=wheel.name, python=sys.executable))
+        subprocess.run(
+            ["rpmbuild", "-ba", "--nodeps", "--define", f"_topdir {top}", str(spec)],
+            check=True,
+            capture_output=True,
+        )
+    return time.monotonic() - started
+
+
+def run(app: Path, out: Path, cache: Cache, jobs: int) -> None:
+    options = RpmsOptions(target=resolve_target("host"), cache=cache, jobs=jobs)
+    report = build_rpms(app, out, options)
+    assert not report.failed, report.failed
+
+
+def cold_run(app: Path, work: Path, cache: Cache, jobs: int) -> float:
+    shutil.rmtree(cache.root / "builds", ignore_errors=True)
+    return timed(lambda: run(app, work / f"out-{jobs}", cache, jobs=jobs))
+
+
+def timed(action) -> float:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    action()
+    return time.monotonic() - started
+
+
+def report(count: int, floor: float, cold1: float, rerun: float, cold2: float) -> None:
+    print(f"(a) floor {floor / count:.2f}s/pkg, rpmdeploy --jobs 1 {cold1 / count:.2f}s/pkg: "
+          f"{cold1 / floor:.2f}x (target <= 1.3x)")  # fmt: skip
+    print(f"(b) rerun, nothing changed: {rerun:.3f}s = {100 * rerun / cold1:.1f}% of the cold "
+          "build (target < 2%)")  # fmt: skip
+    print(f"(c) --jobs 2 {cold2:.2f}s vs --jobs 1 {cold1:.2f}s: {cold1 / cold2:.2f}x "
+          "(target >= 1.6x)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
