@@ -16,8 +16,10 @@ BIN := $(VENV)/bin
 PIP := env PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= PIP_EXTRA_INDEX_URL= $(BIN)/pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-APT_PACKAGES := rpm createrepo-c python3-rpm python3-venv python3-dev gcc dnf cpio gnupg make
-DNF_PACKAGES := rpm-build createrepo_c python3-rpm python3-devel gcc dnf cpio gnupg2 make
+APT_PACKAGES := rpm createrepo-c python3-rpm python3-venv python3-dev gcc dnf dnf-plugins-core \
+                cpio gnupg systemd make
+DNF_PACKAGES := rpm-build rpm-sign createrepo_c python3-rpm python3-devel gcc dnf \
+                dnf-plugins-core cpio gnupg2 systemd make
 
 .PHONY: rpms test lint bench clean system-deps venv test-deps
 
@@ -39,6 +41,7 @@ bench: venv test-deps
 system-deps:
 	@if command -v rpmbuild >/dev/null && command -v createrepo_c >/dev/null \
 	    && command -v rpm2cpio >/dev/null && command -v cpio >/dev/null && command -v gcc >/dev/null \
+	    && command -v systemd-analyze >/dev/null && command -v gpg >/dev/null \
 	    && $(PYTHON) -c 'import rpm, venv, sysconfig, os; \
 	        assert os.path.exists(sysconfig.get_paths()["include"] + "/Python.h")' 2>/dev/null; then \
 	    echo "system packages: present"; \

@@ -1,7 +1,19 @@
 """The app directory's own settings: ``APP_DIR/rpmdeploy.toml`` (optional).
 
-Command-line options add to what the file says, so a release job can run the same command
-for every app and keep per-app choices with the app.
+Command-line options override what the file says, so a release job can run the same command
+for every app and keep per-app choices with the app::
+
+    [app]
+    name = "hello-wsgi"            # RPM name (default: the directory's name)
+    version = "1.4.2"              # required to build the app RPM
+    release = "1"
+    summary = "Hello world WSGI app"
+    license = "MIT"
+    url = "https://example.com/hello"
+    prefix = "/opt/hello-wsgi"     # where the app directory is installed
+    user = "hello-wsgi"            # dedicated system user the service runs as
+    bind = "127.0.0.1:8000"        # default listen address (changeable in /etc/sysconfig/NAME)
+    workers = 2                    # gunicorn workers
 
     [rpms]
     no-binary = ["itsdangerous"]   # build these from their sdists (":all:" for every package)
@@ -9,9 +21,11 @@ for every app and keep per-app choices with the app.
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
@@ -19,28 +33,110 @@ from rpmdeploy.errors import UsageError
 
 CONFIG_FILE = "rpmdeploy.toml"
 _ALL = ":all:"
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
+_VERSION_RE = re.compile(r"^[A-Za-z0-9._+~^]+$")
+_BIND_RE = re.compile(r"^[A-Za-z0-9.:\[\]-]+:\d{1,5}$|^unix:/[A-Za-z0-9/._-]+$")
+_PATH_RE = re.compile(r"^/[A-Za-z0-9/._+-]*$")
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """The [app] table: what the app RPM is called and how its service runs."""
+
+    name: str
+    version: str | None = None
+    release: str = "1"
+    summary: str = ""
+    license: str = "LicenseRef-Proprietary"
+    url: str = ""
+    prefix: str = ""  # default /opt/<name>
+    user: str = ""  # default <name>
+    bind: str = "127.0.0.1:8000"
+    workers: int = 2
+
+    @property
+    def install_dir(self) -> str:
+        return self.prefix or f"/opt/{self.name}"
+
+    @property
+    def service_user(self) -> str:
+        return self.user or self.name
 
 
 @dataclass(frozen=True)
 class AppConfig:
-    no_binary: frozenset[str] = frozenset()
+    app: AppSettings
+    no_binary: frozenset[str] = field(default_factory=frozenset)
 
 
 def read_app_config(app_dir: Path) -> AppConfig:
     path = app_dir / CONFIG_FILE
-    if not path.is_file():
-        return AppConfig()
-    try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}") from None
-    rpms = data.get("rpms", {})
-    if not isinstance(rpms, dict):
-        raise UsageError(f"{path}: [rpms] must be a table")
+    data: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{path}: not valid TOML: {exc}") from None
+    unknown = set(data) - {"app", "rpms"}
+    if unknown:
+        raise UsageError(f"{path}: unknown table(s): {', '.join(sorted(unknown))}")
+    return AppConfig(
+        app=_app_settings(_table(data, "app", path), app_dir, path),
+        no_binary=_no_binary(_table(data, "rpms", path), path),
+    )
+
+
+def with_overrides(settings: AppSettings, **overrides: Any) -> AppSettings:
+    """Command-line values (None: not given) over the file's, validated again."""
+    values = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return _validated(AppSettings(**values), "command line")
+
+
+def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise UsageError(f"{path}: [{name}] must be a table")
+    return table
+
+
+def _app_settings(table: dict[str, Any], app_dir: Path, path: Path) -> AppSettings:
+    known = {f.name for f in fields(AppSettings)}
+    unknown = set(table) - known
+    if unknown:
+        raise UsageError(f"{path}: unknown key(s) in [app]: {', '.join(sorted(unknown))}")
+    values = dict(table)
+    values.setdefault("name", canonicalize_name(app_dir.resolve().name))
+    for key, value in values.items():
+        expected = int if key == "workers" else str
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise UsageError(f"{path}: [app] {key} must be a {expected.__name__}")
+    return _validated(AppSettings(**values), str(path))
+
+
+def _validated(app: AppSettings, where: str) -> AppSettings:
+    checks = [
+        ("name", app.name, _NAME_RE.match(app.name)),
+        ("version", app.version, app.version is None or _VERSION_RE.match(app.version)),
+        ("release", app.release, _VERSION_RE.match(app.release)),
+        ("prefix", app.prefix, not app.prefix or _PATH_RE.match(app.prefix)),
+        ("user", app.user, not app.user or _NAME_RE.match(app.user)),
+        ("bind", app.bind, _BIND_RE.match(app.bind)),
+        ("workers", app.workers, 1 <= app.workers <= 256),
+    ]
+    for key, value, ok in checks:
+        if not ok:
+            raise UsageError(f"{where}: invalid app {key} {value!r}")
+    if ".." in app.prefix.split("/"):
+        raise UsageError(f"{where}: invalid app prefix {app.prefix!r}")
+    return app
+
+
+def _no_binary(rpms: dict[str, Any], path: Path) -> frozenset[str]:
     unknown = set(rpms) - {"no-binary"}
     if unknown:
         raise UsageError(f"{path}: unknown key(s) in [rpms]: {', '.join(sorted(unknown))}")
     names = rpms.get("no-binary", [])
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise UsageError(f"{path}: [rpms] no-binary must be a list of package names")
-    return AppConfig(no_binary=frozenset(n if n == _ALL else canonicalize_name(n) for n in names))
+    return frozenset(n if n == _ALL else canonicalize_name(n) for n in names)

@@ -17,12 +17,22 @@ import click
 from packaging.utils import canonicalize_name
 
 from rpmdeploy import __version__
-from rpmdeploy.appconfig import read_app_config
+from rpmdeploy.appconfig import AppSettings, read_app_config, with_overrides
 from rpmdeploy.cache import Cache, default_cache_dir
 from rpmdeploy.errors import RpmdeployError
+from rpmdeploy.externals import FORMATS, report
 from rpmdeploy.fetch import ALL, FetchOptions
 from rpmdeploy.pin import IndexOptions, PinOptions, compile_pins
-from rpmdeploy.pipeline import PackageOutcome, RpmsOptions, RpmsReport, build_rpms
+from rpmdeploy.pipeline import (
+    DEFAULT_SOURCE_DATE_EPOCH,
+    AppOptions,
+    PackageOutcome,
+    RpmsOptions,
+    RpmsReport,
+    build_app_rpm,
+    build_rpms,
+    render_app,
+)
 from rpmdeploy.targets import Target, known_targets, resolve_target
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,38 +61,89 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def target_options(func: F) -> F:
-    func = click.option(
-        "--python",
-        "python",
-        metavar="PATH",
-        help="Interpreter of the host target (default /usr/bin/python3), or the "
-        "interpreter to run pip-compile under for `pin`.",
-    )(func)
-    func = click.option(
-        "--target",
-        "-t",
-        default="host",
-        show_default=True,
-        metavar="NAME",
+def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(func: F) -> F:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+target_options = _options(
+    click.option(
+        "--target", "-t", default="host", show_default=True, metavar="NAME",
         help="What to build for: 'host' (this machine's python3) or a distribution release "
         "such as fedora-43-x86_64, rocky-9, almalinux-10 (see `rpmdeploy targets`).",
-    )(func)
-    return func
+    ),
+    click.option(
+        "--python", "python", metavar="PATH",
+        help="Interpreter of the host target (default /usr/bin/python3); for `pin`, the "
+        "interpreter to run pip-compile under.",
+    ),
+)  # fmt: skip
+
+build_options = _options(
+    target_options,
+    click.option(
+        "--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+        help="Cache of artifacts and builds [default: $XDG_CACHE_HOME/rpmdeploy].",
+    ),
+    click.option(
+        "--name-prefix", metavar="PREFIX",
+        help="Package name prefix instead of 'python3-' (private namespace, e.g. "
+        "'myapp-python3-').",
+    ),
+    click.option(
+        "--install-prefix", metavar="DIR",
+        help="Install Python packages under DIR/lib/pythonX.Y/site-packages instead of /usr "
+        "(private namespace, e.g. /opt/myapp).",
+    ),
+    click.option(
+        "--template-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="Use spec templates from this directory instead of the shipped ones.",
+    ),
+)  # fmt: skip
+
+app_options = _options(
+    click.option("--name", "app_name", metavar="NAME", help="App RPM name [rpmdeploy.toml]."),
+    click.option("--version", "app_version", metavar="VERSION",
+                 help="App version [rpmdeploy.toml, required there or here]."),  # fmt: skip
+    click.option(
+        "--distro", metavar="NAME",
+        help="Distribution whose package names the external dependencies map to [the "
+        "target's; on a non-RPM host, Fedora's].",
+    ),
+    click.option("--strict", is_flag=True, help="Refuse guessed external-dependency names."),
+)  # fmt: skip
 
 
-def index_options(func: F) -> F:
-    for decl, helptext in reversed(
-        [
-            ("--index-url", "Base URL of the package index (default: PyPI)."),
-            ("--extra-index-url", "Extra index URL (repeatable)."),
-            ("--find-links", "Directory or URL with archives to use (repeatable)."),
-        ]
-    ):
-        multiple = decl != "--index-url"
-        func = click.option(decl, multiple=multiple, help=helptext)(func)
-    func = click.option("--no-index", is_flag=True, help="Ignore package indexes.")(func)
-    return func
+def _rpms_options(
+    target: str,
+    python: str | None,
+    cache_dir: Path | None,
+    name_prefix: str | None,
+    install_prefix: str | None,
+    template_dir: Path | None,
+    jobs: int = 1,
+    no_binary: frozenset[str] = frozenset(),
+) -> RpmsOptions:
+    resolved = resolve_target(target, python).with_namespace(name_prefix, install_prefix)
+    return RpmsOptions(
+        target=resolved,
+        cache=Cache(cache_dir or default_cache_dir()),
+        jobs=jobs,
+        fetch=FetchOptions(no_binary),
+        template_dir=template_dir,
+        source_date_epoch=int(os.environ.get("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)),
+    )
+
+
+def _app_options(
+    app_dir: Path, name: str | None, version: str | None, distro: str | None, strict: bool
+) -> AppOptions:
+    settings: AppSettings = read_app_config(app_dir).app
+    return AppOptions(with_overrides(settings, name=name, version=version), distro, strict)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -92,18 +153,25 @@ def cli(debug: bool) -> None:
     """Turn a Python WSGI app directory into RPMs and a yum repository.
 
     An app directory holds dependencies.in (top-level deps), dependencies.txt (pinned,
-    hashed), external-dependencies.txt (system dependency hints) and bin/wsgiapp.
+    hashed), external-dependencies.txt (system dependency hints), bin/wsgiapp (exposes a
+    WSGI `application`) and optionally rpmdeploy.toml (app name, version, service settings).
 
     \b
     Typical use:
-      rpmdeploy pin APP_DIR            compile dependencies.in -> dependencies.txt
-      rpmdeploy rpms APP_DIR --out DIR one RPM per pinned package
+      rpmdeploy pin APP_DIR             compile dependencies.in -> dependencies.txt
+      rpmdeploy rpms APP_DIR --out DIR  one RPM per pinned package
+      rpmdeploy app APP_DIR --out DIR   the app's own RPM
+      rpmdeploy map-externals APP_DIR   system packages the app needs, per distribution
     """
 
 
 @cli.command()
 @APP_DIR
-@index_options
+@click.option("--index-url", metavar="URL", help="Base URL of the package index [PyPI].")
+@click.option("--extra-index-url", multiple=True, metavar="URL", help="Extra index (repeatable).")
+@click.option("--find-links", multiple=True, metavar="DIR|URL",
+              help="Directory or page with archives to use (repeatable).")  # fmt: skip
+@click.option("--no-index", is_flag=True, help="Use no index: only --find-links.")
 @click.option("--upgrade", "-U", is_flag=True, help="Upgrade every pin to its newest version.")
 @click.option("--upgrade-package", "-P", multiple=True, metavar="NAME", help="Upgrade one package.")
 @target_options
@@ -126,57 +194,37 @@ def pin(
     ignored; the index options given here are written into the file. Without --upgrade an
     existing pin is kept, so running pin twice changes nothing.
     """
-    resolved = resolve_target(target, python if target == "host" else None)
+    is_host = target == "host"
+    resolved = resolve_target(target, python if is_host else None)
     index = IndexOptions(index_url, extra_index_url, find_links, no_index)
-    options = PinOptions(index, upgrade, upgrade_package, python if target != "host" else None)
-    cache = Cache(default_cache_dir())
-    log = cache.dir("logs") / f"pin-{os.getpid()}.log"
-    click.echo(f"pinning {app_dir / 'dependencies.in'} for {resolved.name} "
-               f"(Python {resolved.python_version})...", err=True)  # fmt: skip
+    options = PinOptions(index, upgrade, upgrade_package, None if is_host else python)
+    log = Cache(default_cache_dir()).dir("logs") / f"pin-{os.getpid()}.log"
+    click.echo(f"pinning {app_dir / 'dependencies.in'} for {_describe(resolved)}...", err=True)
     path = compile_pins(app_dir, resolved, options, log)
     click.echo(f"wrote {path}", err=True)
 
 
 @cli.command()
 @APP_DIR
-@click.option(
-    "--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
-    help="Directory receiving RPMS/<arch>/, SRPMS/ and logs/.",
-)  # fmt: skip
-@target_options
-@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Packages built in parallel.")  # fmt: skip
-@click.option(
-    "--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-    help="Cache of artifacts and builds [default: $XDG_CACHE_HOME/rpmdeploy].",
-)  # fmt: skip
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory receiving RPMS/<arch>/, SRPMS/ and logs/.")  # fmt: skip
+@click.option("--jobs", "-j", default=os.cpu_count() or 1, show_default=True,
+              type=click.IntRange(1, 64), help="Packages built in parallel.")  # fmt: skip
 @click.option(
     "--no-binary", multiple=True, metavar="NAME",
     help="Build NAME from its sdist instead of a wheel (repeatable; ':all:' for every "
     "package). Adds to [rpms] no-binary in APP_DIR/rpmdeploy.toml.",
 )  # fmt: skip
 @click.option("--sdist", "all_sdists", is_flag=True, help="Same as --no-binary :all:.")
-@click.option("--name-prefix", metavar="PREFIX",
-              help="Package name prefix instead of 'python3-' (private namespace, e.g. "
-              "'myapp-python3-').")  # fmt: skip
-@click.option("--install-prefix", metavar="DIR",
-              help="Install under DIR/lib/pythonX.Y/site-packages instead of /usr "
-              "(private namespace, e.g. /opt/myapp).")  # fmt: skip
-@click.option("--template-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Use spec templates from this directory.")  # fmt: skip
+@build_options
 @reports_errors
 def rpms(
     app_dir: Path,
     out: Path,
-    target: str,
-    python: str | None,
     jobs: int,
-    cache_dir: Path | None,
     no_binary: tuple[str, ...],
     all_sdists: bool,
-    name_prefix: str | None,
-    install_prefix: str | None,
-    template_dir: Path | None,
+    **build: Any,
 ) -> None:
     """Build one SRPM and binary RPM per pin of APP_DIR/dependencies.txt.
 
@@ -185,22 +233,95 @@ def rpms(
     rpmbuild. Unchanged packages are taken from the cache. If any package fails, all others
     are still attempted, the failures are listed with their logs, and OUT is left as it was.
     """
-    resolved = resolve_target(target, python).with_namespace(name_prefix, install_prefix)
-    forced = frozenset(ALL if n == ALL else canonicalize_name(n) for n in no_binary)
-    forced |= read_app_config(app_dir).no_binary
-    options = RpmsOptions(
-        target=resolved,
-        cache=Cache(cache_dir or default_cache_dir()),
-        jobs=jobs,
-        fetch=FetchOptions(forced | ({ALL} if all_sdists else set())),
-        template_dir=template_dir,
-        source_date_epoch=int(os.environ.get("SOURCE_DATE_EPOCH", "315532800")),
-    )
-    click.echo(f"building RPMs for {app_dir} (target {_describe(resolved)})", err=True)
-    report = build_rpms(app_dir, out, options, progress=_print_progress)
-    _print_summary(report)
-    if report.failed:
+    forced = {ALL if n == ALL else canonicalize_name(n) for n in no_binary}
+    forced |= read_app_config(app_dir).no_binary | ({ALL} if all_sdists else set())
+    options = _rpms_options(**build, jobs=jobs, no_binary=frozenset(forced))
+    click.echo(f"building RPMs for {app_dir} (target {_describe(options.target)})", err=True)
+    result = build_rpms(app_dir, out, options, progress=_print_progress)
+    _print_summary(result)
+    if result.failed:
         sys.exit(1)
+
+
+@cli.command()
+@APP_DIR
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory receiving RPMS/noarch/, SRPMS/ and logs/.")  # fmt: skip
+@app_options
+@build_options
+@reports_errors
+def app(
+    app_dir: Path,
+    out: Path,
+    app_name: str | None,
+    app_version: str | None,
+    distro: str | None,
+    strict: bool,
+    **build: Any,
+) -> None:
+    """Build the app's own RPM from APP_DIR.
+
+    The RPM installs the app directory under /opt/NAME (see [app] prefix), a launcher that
+    serves bin/wsgiapp:application (gunicorn when pinned, else wsgiref), a systemd unit
+    running it as a dedicated user, and /etc/sysconfig/NAME. It requires every pin of
+    dependencies.txt at exactly its version and the system packages mapped from
+    external-dependencies.txt.
+    """
+    options = _rpms_options(**build)
+    settings = _app_options(app_dir, app_name, app_version, distro, strict)
+    outcome = build_app_rpm(app_dir, out, options, settings)
+    _print_progress(outcome, 1, 1)
+    if outcome.status == "failed":
+        click.echo(f"FAILED {outcome.name} {outcome.version}: {outcome.error}", err=True)
+        click.echo(f"       log: {outcome.log}", err=True)
+        sys.exit(1)
+    click.echo(f"RPMs in {out}", err=True)
+
+
+@cli.command()
+@APP_DIR
+@app_options
+@build_options
+@reports_errors
+def spec(
+    app_dir: Path,
+    app_name: str | None,
+    app_version: str | None,
+    distro: str | None,
+    strict: bool,
+    **build: Any,
+) -> None:
+    """Print the app's rendered spec file, without building anything."""
+    import tempfile
+
+    options = _rpms_options(**build)
+    settings = _app_options(app_dir, app_name, app_version, distro, strict)
+    with tempfile.TemporaryDirectory(prefix="rpmdeploy-spec-") as tmp:
+        _ctx, spec_path, _sources = render_app(app_dir, Path(tmp), options, settings)
+        click.echo(spec_path.read_text(), nl=False)
+
+
+@cli.command("map-externals")
+@APP_DIR
+@click.option(
+    "--distro", metavar="NAME",
+    help="Distribution to map for: fedora-43, rhel-9, rocky-8, debian-12, ubuntu-24.04, ... "
+    "or 'all' for a table [this host, from /etc/os-release].",
+)  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text: one line per hint; json: machine-readable; spec: "
+              "BuildRequires/Requires lines.")  # fmt: skip
+@click.option("--strict", is_flag=True, help="Make a guessed package name an error.")
+@reports_errors
+def map_externals(app_dir: Path, distro: str | None, fmt: str, strict: bool) -> None:
+    """Print the system packages APP_DIR/external-dependencies.txt needs on a distribution.
+
+    Each hint (PEP 345 'libpq (>=9)', Debian 'libxml2-dev', Fedora 'openssl-devel',
+    'pkgconfig(x)', PEP 725 'dep:generic/x') is looked up in rpmdeploy's curated table and in
+    APP_DIR/external-mappings.toml; unknown ones fall back to pkgconfig() or a guess, always
+    labelled as such.
+    """
+    click.echo(report(app_dir, distro, fmt, strict), nl=False)
 
 
 @cli.command()
@@ -216,23 +337,23 @@ def _describe(target: Target) -> str:
 
 def _print_progress(outcome: PackageOutcome, done: int, total: int) -> None:
     width = len(str(total))
-    label = f"{outcome.name} {outcome.pin.version}"
     timing = f" ({outcome.seconds:.1f}s)" if outcome.status == "built" else ""
     status = click.style(
         f"{outcome.status:<6}",
         fg={"built": "green", "cached": "cyan", "failed": "red"}[outcome.status],
     )
-    click.echo(f"[{done:>{width}}/{total}] {status} {label}{timing}", err=True)
+    click.echo(f"[{done:>{width}}/{total}] {status} {outcome.name} {outcome.version}{timing}",
+               err=True)  # fmt: skip
 
 
-def _print_summary(report: RpmsReport) -> None:
-    counts = ", ".join(f"{report.count(s)} {s}" for s in ("built", "cached", "failed"))
-    click.echo(f"{len(report.outcomes)} packages: {counts} in {report.seconds:.1f}s", err=True)
-    for outcome in report.failed:
-        click.echo(f"FAILED {outcome.name} {outcome.pin.version}: {outcome.error}", err=True)
+def _print_summary(result: RpmsReport) -> None:
+    counts = ", ".join(f"{result.count(s)} {s}" for s in ("built", "cached", "failed"))
+    click.echo(f"{len(result.outcomes)} packages: {counts} in {result.seconds:.1f}s", err=True)
+    for outcome in result.failed:
+        click.echo(f"FAILED {outcome.name} {outcome.version}: {outcome.error}", err=True)
         click.echo(f"       log: {outcome.log}", err=True)
-    if report.out is not None:
-        click.echo(f"RPMs in {report.out}", err=True)
+    if result.out is not None:
+        click.echo(f"RPMs in {result.out}", err=True)
     else:
         click.echo("nothing written to the output directory: fix the failures and rerun "
                    "(finished packages are cached)", err=True)  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -22,8 +23,16 @@ from pathlib import Path
 from typing import Literal
 
 from rpmdeploy import __version__
+from rpmdeploy.app import (
+    APP_SOURCES,
+    APP_TEMPLATE,
+    AppSpecContext,
+    app_spec_context,
+    write_source_tarball,
+)
+from rpmdeploy.appconfig import AppSettings
 from rpmdeploy.builders import Builder, BuildRequest, get_builder
-from rpmdeploy.cache import Cache, stable_key
+from rpmdeploy.cache import Cache, sha256_file, stable_key
 from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.fetch import Artifact, FetchOptions, fetch_artifacts
 from rpmdeploy.metadata import read_wheel_metadata
@@ -58,9 +67,9 @@ class RpmsOptions:
 
 @dataclass(frozen=True)
 class PackageOutcome:
-    pin: Pin
+    name: str  # binary package name
+    version: str  # as the user knows it (PEP 440 for Python packages)
     status: Status
-    name: str = ""  # binary package name
     srpm: Path | None = None
     rpms: tuple[Path, ...] = ()
     log: Path | None = None
@@ -153,16 +162,9 @@ def _build_one(
     fingerprint: str,
     options: RpmsOptions,
 ) -> PackageOutcome:
-    started = time.monotonic()
     pin = artifact.pin
-    cache = options.cache
-    key = package_cache_key(artifact, fingerprint, options)
-    cached = _cached_outcome(pin, cache, key)
-    if cached is not None:
-        return cached
-    workdir = Path(tempfile.mkdtemp(prefix=f".{pin.name}.", dir=cache.dir("builds")))
-    log = workdir / "build.log"
-    try:
+
+    def prepare(workdir: Path, log: Path) -> BuildRequest:
         wheel = wheel_for(artifact, context, log)
         meta = read_wheel_metadata(wheel.path)
         ctx = spec_context(meta, artifact, wheel, options.target)
@@ -170,28 +172,52 @@ def _build_one(
         spec.write_text(render(PACKAGE_TEMPLATE, ctx, options.template_dir))
         tool = workdir / WHEEL_TOOL
         shutil.copyfile(wheel_tool_source(), tool)
-        macros = [("__rpmdeploy_python", _tool_python())]
+        macros = [("__rpmdeploy_python", sys.executable)]  # it has build and installer
         if wheel.backend_python:
             macros.append(("__rpmdeploy_backend_python", wheel.backend_python))
-        request = BuildRequest(
+        return BuildRequest(
             label=f"{ctx.binary_name} {meta.version}",
             spec=spec,
             sources=(artifact.path, tool),
             macros=tuple(macros),
             source_date_epoch=options.source_date_epoch,
         )
+
+    key = package_cache_key(artifact, fingerprint, options)
+    name = binary_name(pin.name, options.target)
+    return cached_build(options.cache, key, name, pin.version, prepare, builder)
+
+
+Prepare = Callable[[Path, Path], BuildRequest]
+
+
+def cached_build(
+    cache: Cache, key: str, name: str, version: str, prepare: Prepare, builder: Builder
+) -> PackageOutcome:
+    """Build ``name`` unless the cache has ``key``; a failure is an outcome, not an exception.
+
+    ``prepare(workdir, log)`` writes the spec and sources into workdir and returns the request.
+    """
+    started = time.monotonic()
+    cached = _cached_outcome(name, version, cache, key)
+    if cached is not None:
+        return cached
+    workdir = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=cache.dir("builds")))
+    log = workdir / "build.log"
+    try:
+        request = prepare(workdir, log)
         result = builder.build(request, workdir)
     except Exception as exc:  # noqa: BLE001 - one package's failure must not hide the others
         # The summary names the kept log itself; the path inside the error is the work dir's.
         message = exc.message if isinstance(exc, RpmdeployError) else _internal_error(exc, log)
         failed_log = _keep_failure(workdir, cache, key)
         return PackageOutcome(
-            pin, "failed", binary_name(pin.name, options.target), log=failed_log,
-            error=message, seconds=time.monotonic() - started,
+            name, version, "failed", log=failed_log, error=message,
+            seconds=time.monotonic() - started,
         )  # fmt: skip
-    entry = _store_build(cache, key, ctx.binary_name, result.srpm, result.rpms, result.log, spec)
+    entry = _store_build(cache, key, name, result.srpm, result.rpms, result.log, request.spec)
     shutil.rmtree(workdir, ignore_errors=True)
-    return _outcome_from_entry(pin, "built", cache, key, entry, time.monotonic() - started)
+    return _outcome_from_entry(version, "built", cache, key, entry, time.monotonic() - started)
 
 
 def _internal_error(exc: Exception, log: Path) -> str:
@@ -199,13 +225,6 @@ def _internal_error(exc: Exception, log: Path) -> str:
     with log.open("a") as f:
         f.write("".join(traceback.format_exception(exc)))
     return f"internal error: {type(exc).__name__}: {exc} (traceback in the log)"
-
-
-def _tool_python() -> str:
-    """rpmdeploy's own interpreter: it has ``build`` and ``installer`` importable."""
-    import sys
-
-    return sys.executable
 
 
 def _store_build(
@@ -231,25 +250,25 @@ def _store_build(
     return entry
 
 
-def _cached_outcome(pin: Pin, cache: Cache, key: str) -> PackageOutcome | None:
+def _cached_outcome(name: str, version: str, cache: Cache, key: str) -> PackageOutcome | None:
     entry = cache.read_json("builds", key, "result.json")
-    if entry is None:
+    if entry is None or entry.get("name") != name:
         return None
-    outcome = _outcome_from_entry(pin, "cached", cache, key, entry, 0.0)
+    outcome = _outcome_from_entry(version, "cached", cache, key, entry, 0.0)
     files = [outcome.srpm, *outcome.rpms]
     return outcome if all(f is not None and f.is_file() for f in files) else None
 
 
 def _outcome_from_entry(
-    pin: Pin, status: Status, cache: Cache, key: str, entry: dict[str, object], seconds: float
+    version: str, status: Status, cache: Cache, key: str, entry: dict[str, object], seconds: float
 ) -> PackageOutcome:
     base = cache.root / "builds" / key
     rpms = entry["rpms"]
     assert isinstance(rpms, list)
     return PackageOutcome(
-        pin,
-        status,
         str(entry["name"]),
+        version,
+        status,
         srpm=base / str(entry["srpm"]),
         rpms=tuple(base / str(r) for r in rpms),
         log=base / str(entry["log"]),
@@ -264,6 +283,64 @@ def _keep_failure(workdir: Path, cache: Cache, key: str) -> Path:
         shutil.rmtree(final)
     os.replace(workdir, final)
     return final / "build.log"
+
+
+# --- the app RPM --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    settings: AppSettings
+    distro: str | None = None  # distribution whose names external deps map to
+    strict: bool = False  # a guessed mapping is an error
+
+
+def render_app(
+    app_dir: Path, dest: Path, options: RpmsOptions, app: AppOptions, exclude: Path | None = None
+) -> tuple[AppSpecContext, Path, tuple[Path, ...]]:
+    """Write the app's spec, source tarball and generated files into ``dest``."""
+    pinned = read_pins(app_dir, options.target)
+    ctx = app_spec_context(
+        app_dir, app.settings, pinned, options.target, distro_name=app.distro, strict=app.strict
+    )
+    spec = dest / f"{ctx.name}.spec"
+    spec.write_text(render(APP_TEMPLATE, ctx, options.template_dir))
+    tarball = write_source_tarball(
+        app_dir, dest / ctx.tarball, ctx.top_dir, options.source_date_epoch, exclude
+    )
+    sources = [tarball]
+    for suffix, template in APP_SOURCES:
+        path = dest / f"{ctx.name}{suffix}"
+        path.write_text(render(template, ctx, options.template_dir))
+        sources.append(path)
+    return ctx, spec, tuple(sources)
+
+
+def build_app_rpm(
+    app_dir: Path, out: Path, options: RpmsOptions, app: AppOptions
+) -> PackageOutcome:
+    """Build the app's own RPM (cached on the content of everything that goes into it)."""
+    with tempfile.TemporaryDirectory(prefix="rpmdeploy-app-") as tmp:
+        ctx, spec, sources = render_app(app_dir, Path(tmp), options, app, exclude=out)
+        key = stable_key(
+            "app", [sha256_file(p) for p in (spec, *sources)], options.target.cache_identity(),
+            options.builder, options.source_date_epoch,
+        )  # fmt: skip
+
+        def prepare(workdir: Path, log: Path) -> BuildRequest:
+            copies = [Path(shutil.copy(p, workdir / p.name)) for p in (spec, *sources)]
+            return BuildRequest(
+                label=f"{ctx.name} {ctx.version}",
+                spec=copies[0],
+                sources=tuple(copies[1:]),
+                source_date_epoch=options.source_date_epoch,
+            )
+
+        builder = get_builder(options.builder, options.target)
+        outcome = cached_build(options.cache, key, ctx.name, ctx.version, prepare, builder)
+    if outcome.status != "failed":
+        publish([outcome], out)
+    return outcome
 
 
 # --- publishing --------------------------------------------------------------------------------

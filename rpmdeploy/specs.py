@@ -281,6 +281,7 @@ def _environment(directory: Path) -> jinja2.Environment:
     )
     env.filters["rpm_line"] = rpm_line
     env.filters["rpm_text"] = rpm_text
+    env.filters["pyrepr"] = repr  # Python literals in generated scripts (validated values)
     return env
 
 

@@ -1,0 +1,268 @@
+"""Stage 5, app: the app's own RPM, from the app directory and its pinned set.
+
+The app directory is installed whole under a prefix (default ``/opt/NAME``), with a launcher
+that serves ``bin/wsgiapp:application`` (gunicorn when the app pins it, else the standard
+library's wsgiref), a systemd unit running it as a dedicated user, and its settings in
+``/etc/sysconfig/NAME``.  The RPM requires every pin at exactly its pinned version, so
+installing the app pulls in exactly the pinned set, and the system packages its
+``external-dependencies.txt`` hints map to on the target distribution.
+"""
+
+from __future__ import annotations
+
+import ast
+import gzip
+import io
+import os
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rpmdeploy import __version__
+from rpmdeploy.appconfig import AppSettings
+from rpmdeploy.errors import ExternalsError, UsageError
+from rpmdeploy.externals import (
+    Distro,
+    MappedHint,
+    load_mapping,
+    map_hints,
+    read_hints,
+    resolve_distro,
+    rpm_build_requires,
+    rpm_requires,
+)
+from rpmdeploy.pin import PinnedSet
+from rpmdeploy.targets import Target
+from rpmdeploy.versions import rpm_version
+
+APP_TEMPLATE = "app.spec.j2"
+WSGI_SCRIPT = Path("bin") / "wsgiapp"
+# Never packaged: version control, caches, virtualenvs and rpmdeploy's own output.
+_EXCLUDED_DIRS = frozenset(
+    {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", ".mypy_cache",
+     ".pytest_cache", ".ruff_cache", "node_modules"}
+)  # fmt: skip
+_EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".rpm")
+
+
+# Files rendered for the app RPM and shipped as spec Sources: (name suffix, template).
+APP_SOURCES = (
+    ("-serve", "app-launcher.py.j2"),
+    (".service", "app.service.j2"),
+    (".sysconfig", "app.sysconfig.j2"),
+    (".sysusers", "app.sysusers.j2"),
+)
+
+
+@dataclass(frozen=True)
+class AppSpecContext:
+    name: str
+    version: str
+    release: str
+    summary: str
+    description: str
+    license: str
+    url: str
+    install_dir: str
+    user: str
+    bind: str
+    workers: int
+    server: str  # "gunicorn" or "wsgiref"
+    interpreter: str
+    python_version: str
+    site_dirs: tuple[str, ...]  # private-namespace site-packages the launcher adds
+    tarball: str
+    top_dir: str
+    requires: tuple[str, ...]
+    build_requires: tuple[str, ...]
+    distro: str
+    notes: tuple[str, ...]  # mapping guesses and fallbacks, written into the spec
+    rpmdeploy_version: str = __version__
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+
+def check_wsgi_script(app_dir: Path) -> Path:
+    """``bin/wsgiapp`` must exist and bind ``application`` at module level.
+
+    It is parsed, not run: its imports need the app's dependencies, which are not here.
+    """
+    script = app_dir / WSGI_SCRIPT
+    if not script.is_file():
+        raise UsageError(f"{app_dir} is not a WSGI app directory: {WSGI_SCRIPT} is missing")
+    try:
+        tree = ast.parse(script.read_bytes(), filename=str(script))
+    except (SyntaxError, ValueError) as exc:
+        raise UsageError(f"{script}: not valid Python: {exc}") from None
+    if "application" not in _module_level_names(tree):
+        raise UsageError(f"{script} defines no WSGI 'application' at module level")
+    return script
+
+
+def _module_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+# --- requirements ------------------------------------------------------------------------------
+
+
+def pinned_requires(pinned: PinnedSet, target: Target) -> list[str]:
+    """``python3dist(x) = V`` for every pin (and each pinned extra): exactly the pinned set."""
+    requires = []
+    for pin in pinned.pins:
+        evr = rpm_version(pin.version).evr
+        for label in (pin.name, *(f"{pin.name}[{extra}]" for extra in pin.extras)):
+            requires.append(f"{target.dist_symbol}({label}) = {evr}")
+    return requires
+
+
+def mapping_distro(target: Target, override: str | None) -> tuple[Distro, str | None]:
+    """The distribution whose package names the app requires, and a note when chosen for it."""
+    if override:
+        return resolve_distro(override), None
+    if not target.is_host:
+        return resolve_distro(target.name), None
+    host = resolve_distro(None)
+    if host.family == "rpm":
+        return host, None
+    fedora = resolve_distro("fedora")
+    note = f"host {host.name} does not use RPM: external dependencies use {fedora.name} names"
+    return fedora, note
+
+
+def external_requirements(
+    app_dir: Path, distro: Distro, strict: bool
+) -> tuple[list[str], list[str], list[str]]:
+    """(run-time Requires, BuildRequires, notes) for the app's external dependencies."""
+    hints = read_hints(app_dir)  # the standard has the file; an empty one means "none"
+    mapped = map_hints(hints, distro, load_mapping(app_dir), strict=strict)
+    return rpm_requires(mapped), rpm_build_requires(mapped), _mapping_notes(mapped)
+
+
+def _mapping_notes(mapped: list[MappedHint]) -> list[str]:
+    notes = []
+    for item in mapped:
+        if item.resolved in ("guess", "pkgconfig"):
+            names = ", ".join([*item.build, *item.run]) or "nothing"
+            notes.append(f"{item.hint.raw}: {item.resolved} ({names})")
+        notes.extend(f"{item.hint.raw}: {note}" for note in item.notes)
+    return notes
+
+
+# --- the spec context --------------------------------------------------------------------------
+
+
+def app_spec_context(
+    app_dir: Path,
+    settings: AppSettings,
+    pinned: PinnedSet,
+    target: Target,
+    *,
+    distro_name: str | None = None,
+    strict: bool = False,
+) -> AppSpecContext:
+    check_wsgi_script(app_dir)
+    if settings.version is None:
+        raise UsageError(
+            f"the app has no version: set [app] version in {app_dir / 'rpmdeploy.toml'} "
+            "or pass --version"
+        )
+    # The app's version is the release engineer's, used as given (a legal RPM version,
+    # checked in appconfig); no PEP 440 normalisation that would turn 1.0.0 into 1.
+    version = settings.version
+    distro, distro_note = mapping_distro(target, distro_name)
+    if distro.family != "rpm":
+        raise UsageError(f"{distro.name} does not use RPM: pick an RPM distribution with --distro")
+    try:
+        run, build, notes = external_requirements(app_dir, distro, strict)
+    except ExternalsError as exc:
+        raise ExternalsError(f"{exc.message} (mapping for {distro.name})") from None
+    top_dir = f"{settings.name}-{version}"
+    return AppSpecContext(
+        name=settings.name,
+        version=version,
+        release=settings.release,
+        summary=settings.summary or f"The {settings.name} WSGI application",
+        description=settings.summary or f"The {settings.name} WSGI application.",
+        license=settings.license,
+        url=settings.url if settings.url and " " not in settings.url else "",
+        install_dir=settings.install_dir,
+        user=settings.service_user,
+        bind=settings.bind,
+        workers=settings.workers,
+        server="gunicorn" if pinned.get("gunicorn") else "wsgiref",
+        interpreter=target.interpreter,
+        python_version=target.python_version,
+        site_dirs=tuple(dict.fromkeys((target.purelib, target.platlib)))
+        if target.namespaced
+        else (),
+        tarball=f"{top_dir}.tar.gz",
+        top_dir=top_dir,
+        requires=(
+            f"python(abi) = {target.python_version}",
+            *pinned_requires(pinned, target),
+            *run,
+        ),
+        build_requires=tuple(build),
+        distro=distro.name,
+        notes=tuple([*([distro_note] if distro_note else []), *notes]),
+    )
+
+
+def with_version(settings: AppSettings, version: str | None) -> AppSettings:
+    return settings if version is None else replace(settings, version=version)
+
+
+# --- the source tarball ------------------------------------------------------------------------
+
+
+def write_source_tarball(
+    app_dir: Path, dest: Path, top_dir: str, mtime: int, exclude: Path | None
+) -> Path:
+    """A reproducible ``.tar.gz`` of the app directory: sorted, owner root, clamped mtimes."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path in _app_files(app_dir, exclude):
+            rel = path.relative_to(app_dir).as_posix()
+            info = tar.gettarinfo(str(path), arcname=f"{top_dir}/{rel}" if rel != "." else top_dir)
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            info.mtime = min(int(info.mtime), mtime)
+            info.mode = 0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644
+            if info.isreg():
+                with path.open("rb") as f:
+                    tar.addfile(info, f)
+            else:
+                tar.addfile(info)
+    with dest.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=mtime) as gz:
+        gz.write(buffer.getvalue())
+    return dest
+
+
+def _app_files(app_dir: Path, exclude: Path | None) -> Iterator[Path]:
+    yield app_dir
+    skip = exclude.resolve() if exclude is not None else None
+    for root, dirs, files in os.walk(app_dir):
+        base = Path(root)
+        dirs[:] = sorted(
+            d for d in dirs if d not in _EXCLUDED_DIRS and (base / d).resolve() != skip
+        )
+        for name in sorted([*dirs, *files]):
+            path = base / name
+            if path.is_symlink():
+                raise UsageError(f"{path}: symbolic links are not packaged; copy the file instead")
+            if name.endswith(_EXCLUDED_SUFFIXES) or not (path.is_file() or path.is_dir()):
+                continue
+            yield path

@@ -1,0 +1,242 @@
+"""The app's own RPM (`rpmdeploy app`, `rpmdeploy spec`): built for real, read back, run."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import rpm
+from conftest import (
+    AppDir,
+    deps,
+    file_names,
+    install_into_root,
+    new_app,
+    python_in_root,
+    read_header,
+    run_cli,
+)
+
+APP_TOML = """\
+[app]
+name = "shop"
+version = "2.3.0"
+summary = "The shop: 100% WSGI"
+license = "MIT"
+bind = "127.0.0.1:8123"
+"""
+EXTERNALS = "# system packages\nlibffi\nzlib (>=1.2.11)\nlibpq-dev\n"
+WSGIAPP = """\
+#!/home/dev/venv/bin/python
+import alpha
+
+
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [f"shop says hello, alpha {alpha.VERSION}".encode()]
+"""
+
+
+@dataclass(frozen=True)
+class BuiltShop:
+    app: AppDir
+    out: Path
+    cache: Path
+
+    @property
+    def rpm(self) -> Path:
+        return next(self.out.glob("RPMS/noarch/shop-2.3.0-1.noarch.rpm"))
+
+
+def write_shop(root: Path, wheelhouse: Path) -> AppDir:
+    app = new_app(root, wheelhouse, "alpha\n")
+    (root / "rpmdeploy.toml").write_text(APP_TOML)
+    (root / "external-dependencies.txt").write_text(EXTERNALS)
+    (root / "bin" / "wsgiapp").write_text(WSGIAPP)
+    (root / "static").mkdir()
+    (root / "static" / "style.css").write_text("body { color: black }\n")
+    (root / "__pycache__").mkdir()
+    (root / "__pycache__" / "junk.pyc").write_bytes(b"\0")
+    return app
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> BuiltShop:
+    root = tmp_path_factory.mktemp("shop")
+    app = write_shop(root / "shop", wheelhouse)
+    app.pin()
+    out, cache = root / "out", root / "cache"
+    run_cli("rpms", app.path, "--out", out, "--cache-dir", cache)
+    run_cli("app", app.path, "--out", out, "--cache-dir", cache, "--distro", "fedora-43")
+    return BuiltShop(app, out, cache)
+
+
+def test_app_rpm_header(shop: BuiltShop) -> None:
+    header = read_header(shop.rpm)
+    assert header[rpm.RPMTAG_NAME] == "shop"
+    assert header[rpm.RPMTAG_VERSION] == "2.3.0"
+    assert header[rpm.RPMTAG_SUMMARY] == "The shop: 100% WSGI"
+    assert header[rpm.RPMTAG_ARCH] == "noarch"
+
+
+def test_app_requires_exactly_the_pinned_set_and_mapped_packages(shop: BuiltShop) -> None:
+    requires = deps(read_header(shop.rpm), "requires")
+    assert "python3dist(alpha) = 1" in requires
+    assert "python3dist(beta) = 0.5^post1" in requires
+    assert "python(abi) = 3.11" in requires
+    # fedora-43 names for libffi, zlib (with the hint's version), libpq-dev (run time)
+    assert "libffi" in requires
+    assert "zlib-ng-compat >= 1.2.11" in requires
+    assert "libpq" in requires
+    assert "shadow-utils" in requires
+    srpm = read_header(next(shop.out.glob("SRPMS/shop-2.3.0-1.src.rpm")))
+    build_requires = deps(srpm, "requires")
+    assert "libffi-devel" in build_requires and "libpq-devel" in build_requires
+
+
+def test_app_files(shop: BuiltShop) -> None:
+    files = file_names(read_header(shop.rpm))
+    for path in (
+        "/opt/shop/bin/wsgiapp",
+        "/opt/shop/bin/shop-serve",
+        "/opt/shop/static/style.css",
+        "/opt/shop/dependencies.txt",
+        "/usr/lib/systemd/system/shop.service",
+        "/usr/lib/sysusers.d/shop.conf",
+        "/etc/sysconfig/shop",
+    ):
+        assert path in files
+    assert not any("__pycache__" in f for f in files)
+
+
+def test_installed_app_serves_a_request(shop: BuiltShop, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    install_into_root(root, [shop.rpm, *shop.out.glob("RPMS/noarch/python3-*.rpm")])
+    wsgiapp = root / "opt/shop/bin/wsgiapp"
+    assert wsgiapp.read_text().startswith("#!/usr/bin/python3\n"), "build venv shebang replaced"
+    # The application imports from the installed files and answers a WSGI call.
+    code = (
+        f"import runpy; ns = runpy.run_path('{wsgiapp}'); out = []\n"
+        "body = ns['application']({'REQUEST_METHOD': 'GET'}, lambda s, h: out.append(s))\n"
+        "print(out[0], b''.join(body).decode())"
+    )
+    result = python_in_root(root, code)
+    assert result.stdout.strip() == "200 OK shop says hello, alpha 1.0.0", result.stderr
+    # The launcher serves it on a loopback port (wsgiref: gunicorn is not pinned here).
+    port = free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": f"{root}/usr/lib/python3.11/site-packages",
+        "RPMDEPLOY_APP_DIR": str(root / "opt/shop"),
+        "RPMDEPLOY_BIND": f"127.0.0.1:{port}",
+    }
+    launcher = root / "opt/shop/bin/shop-serve"
+    assert launcher.read_text().startswith("#!/usr/bin/python3\n")
+    server = subprocess.Popen(["/usr/bin/python3", str(launcher)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        body = get_when_up(f"http://127.0.0.1:{port}/", server)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert body == "shop says hello, alpha 1.0.0"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get_when_up(url: str, server: subprocess.Popen[bytes]) -> str:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"launcher exited: {server.stdout.read() if server.stdout else ''!r}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return str(response.read().decode())
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("launcher did not answer within 20 s")
+
+
+def test_unit_file(shop: BuiltShop, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    install_into_root(root, [shop.rpm])
+    unit = root / "usr/lib/systemd/system/shop.service"
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string(unit.read_text())
+    service = parser["Service"]
+    assert service["User"] == "shop" and service["Group"] == "shop"
+    assert service["ExecStart"] == "/opt/shop/bin/shop-serve"
+    assert service["EnvironmentFile"] == "-/etc/sysconfig/shop"
+    assert parser["Unit"]["Description"] == "The shop: 100%% WSGI"  # systemd's own % escape
+    assert parser["Install"]["WantedBy"] == "multi-user.target"
+    assert "RPMDEPLOY_BIND=127.0.0.1:8123" in (root / "etc/sysconfig/shop").read_text()
+    assert (root / "usr/lib/sysusers.d/shop.conf").read_text().splitlines()[-1].startswith("u shop ")
+    # systemd-analyze resolves the unit's dependencies (sysinit.target...) inside --root:
+    # give the root this machine's own systemd units beside ours.
+    shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", dirs_exist_ok=True)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", f"--root={root}", "/usr/lib/systemd/system/shop.service"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    problems = [ln for ln in result.stderr.splitlines() if "shop.service" in ln]
+    assert result.returncode == 0 and not problems, result.stderr
+
+
+def test_spec_command_prints_without_building(shop: BuiltShop, tmp_path: Path) -> None:
+    result = run_cli("spec", shop.app.path, "--distro", "rocky-9", "--cache-dir", tmp_path / "c")
+    assert "Name:           shop" in result.output
+    assert "Requires:       zlib >= 1.2.11" in result.output  # EL9 names zlib 'zlib'
+    assert "Summary:        The shop: 100%% WSGI" in result.output
+    assert not (tmp_path / "c" / "builds").exists()
+
+
+def test_rebuilding_the_app_with_nothing_changed_is_cached(shop: BuiltShop) -> None:
+    result = run_cli("app", shop.app.path, "--out", shop.out, "--cache-dir", shop.cache, "--distro", "fedora-43")
+    assert "cached shop 2.3.0" in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda p: (p / "bin" / "wsgiapp").unlink(), "bin/wsgiapp is missing"),
+        (lambda p: (p / "bin" / "wsgiapp").write_text("app = 1\n"), "defines no WSGI 'application'"),
+        (lambda p: (p / "bin" / "wsgiapp").write_text("def application(:\n"), "not valid Python"),
+        (lambda p: (p / "external-dependencies.txt").unlink(), "external-dependencies.txt"),
+        (lambda p: (p / "external-dependencies.txt").write_text("libxml2 (>= \n"), "external-dependencies.txt:1"),
+        (lambda p: (p / "external-dependencies.txt").write_text("frobnicator-9000\n"), "frobnicator-9000"),
+        (lambda p: (p / "rpmdeploy.toml").write_text("[app]\nname = 'shop'\n"), "the app has no version"),
+        (lambda p: (p / "rpmdeploy.toml").write_text("[app]\nversion = '1'\nname = 'Bad Name'\n"), "invalid app name"),
+        (lambda p: (p / "rpmdeploy.toml").write_text("[app\n"), "not valid TOML"),
+    ],
+)
+def test_bad_app_directories(shop: BuiltShop, tmp_path: Path, change, message: str) -> None:  # type: ignore[no-untyped-def]
+    app = write_shop(tmp_path / "shop", shop.app.wheelhouse)
+    (app.path / "dependencies.txt").write_text(shop.app.pinned.read_text())
+    change(app.path)
+    result = run_cli("app", app.path, "--out", tmp_path / "out", "--cache-dir", shop.cache, "--distro", "fedora-43", "--strict", expect=None)
+    assert result.exit_code != 0
+    assert result.output.startswith("rpmdeploy: error: ") and result.output.count("\n") == 1, result.output
+    assert message in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_distro_and_unmappable_hint(shop: BuiltShop, tmp_path: Path) -> None:
+    result = run_cli("app", shop.app.path, "--out", tmp_path / "o", "--distro", "plan9", expect=2)
+    assert "unknown distribution 'plan9'" in result.output
+    app = write_shop(tmp_path / "shop", shop.app.wheelhouse)
+    (app.path / "dependencies.txt").write_text(shop.app.pinned.read_text())
+    (app.path / "external-dependencies.txt").write_text("libxml (>=2)\nfrobnicator-9000\n")
+    result = run_cli("map-externals", app.path, "--distro", "fedora-43", "--strict", expect=None)
+    assert result.exit_code != 0 and "frobnicator-9000" in result.output
