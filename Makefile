@@ -25,6 +25,7 @@ DNF_PACKAGES := rpm-build rpm-sign createrepo_c python3-rpm python3-devel gcc dn
 
 rpms: venv
 	$(BIN)/rpmdeploy rpms $(APP) --out $(OUT) --target $(TARGET) --jobs $(JOBS)
+	$(BIN)/rpmdeploy app $(APP) --out $(OUT) --target $(TARGET)
 
 test: venv test-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
