@@ -34,7 +34,7 @@ from rpmdeploy.wheels import BuiltWheel
 PACKAGE_TEMPLATE = "python-package.spec.j2"
 WHEEL_TOOL = "rpmdeploy-wheel-tool.py"
 _MAX_DESCRIPTION = 16 * 1024
-_SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+_SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]*$")  # "!": epochs in wheel names
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 
 

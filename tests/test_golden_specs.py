@@ -1,0 +1,65 @@
+"""Rendered specs compared with files under tests/golden/, so a template change is a diff.
+
+Refresh deliberately: RPMDEPLOY_UPDATE_GOLDEN=1 pytest tests/test_golden_specs.py
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import make_wheel
+from rpmdeploy.fetch import Artifact
+from rpmdeploy.metadata import read_wheel_metadata
+from rpmdeploy.pin import Pin
+from rpmdeploy.specs import PACKAGE_TEMPLATE, render, spec_context
+from rpmdeploy.targets import resolve_target
+from rpmdeploy.wheels import BuiltWheel
+
+GOLDEN = Path(__file__).parent / "golden"
+METADATA = """\
+Metadata-Version: 2.4
+Name: Golden_Pkg
+Version: 1!2.0.0.post3
+Summary: A golden package, 100% tested
+Project-URL: Homepage, https://example.invalid/golden
+License-Expression: Apache-2.0 OR MIT
+Requires-Python: >=3.8
+Requires-Dist: requests[socks]>=2.8.1,<3
+Requires-Dist: idna!=3.0; python_version >= "3.8"
+Requires-Dist: legacy; python_version < "3"
+Requires-Dist: ujson~=5.1; extra == "fast"
+Provides-Extra: fast
+Provides-Extra: docs
+
+%prep is how the description starts
+# and this looks like a comment
+"""
+
+
+@pytest.mark.parametrize(
+    ("case", "target", "extras", "prefix"),
+    [
+        ("golden-host", "host", ("fast",), None),
+        ("golden-fedora-43", "fedora-43-x86_64", (), None),
+        ("golden-namespace", "rocky-9", (), ("acme-python3-", "/opt/acme")),
+    ],
+)
+def test_rendered_spec_matches_golden(
+    tmp_path: Path, case: str, target: str, extras: tuple[str, ...], prefix: tuple[str, str] | None
+) -> None:
+    wheel = make_wheel(tmp_path, "golden_pkg", "1!2.0.0.post3", METADATA, {"golden_pkg/__init__.py": ""})
+    resolved = resolve_target(target)
+    if prefix:
+        resolved = resolved.with_namespace(*prefix)
+    pin = Pin(name="golden-pkg", version="1!2.0.0.post3", hashes=("sha256:" + "0" * 64,), extras=extras)  # type: ignore[arg-type]
+    artifact = Artifact(pin, wheel, "0" * 64)
+    ctx = spec_context(read_wheel_metadata(wheel), artifact, BuiltWheel(wheel), resolved)
+    text = render(PACKAGE_TEMPLATE, ctx)
+    golden = GOLDEN / f"{case}.spec"
+    if os.environ.get("RPMDEPLOY_UPDATE_GOLDEN") == "1":
+        golden.write_text(text)
+    assert golden.is_file(), f"missing {golden}: run with RPMDEPLOY_UPDATE_GOLDEN=1"
+    assert text == golden.read_text()
