@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import make_wheel
+
 from rpmdeploy.fetch import Artifact
 from rpmdeploy.metadata import read_wheel_metadata
 from rpmdeploy.pin import Pin
