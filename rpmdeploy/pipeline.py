@@ -172,14 +172,14 @@ def _build_one(
         spec.write_text(render(PACKAGE_TEMPLATE, ctx, options.template_dir))
         tool = workdir / WHEEL_TOOL
         shutil.copyfile(wheel_tool_source(), tool)
-        macros = [("__rpmdeploy_python", sys.executable)]  # it has build and installer
+        environment = [("RPMDEPLOY_PYTHON", sys.executable)]  # it has build and installer
         if wheel.backend_python:
-            macros.append(("__rpmdeploy_backend_python", wheel.backend_python))
+            environment.append(("RPMDEPLOY_BACKEND_PYTHON", wheel.backend_python))
         return BuildRequest(
             label=f"{ctx.binary_name} {meta.version}",
             spec=spec,
             sources=(artifact.path, tool),
-            macros=tuple(macros),
+            environment=tuple(environment),
             source_date_epoch=options.source_date_epoch,
         )
 

@@ -20,6 +20,7 @@ class BuildRequest:
     spec: Path
     sources: tuple[Path, ...]
     macros: tuple[tuple[str, str], ...] = ()  # --define NAME VALUE pairs
+    environment: tuple[tuple[str, str], ...] = ()  # variables the build scripts read
     source_date_epoch: int = 0
 
 

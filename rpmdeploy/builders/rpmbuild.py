@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rpmdeploy._run import run
@@ -29,14 +34,35 @@ class RpmbuildBuilder:
         self.threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
 
     def build(self, request: BuildRequest, workdir: Path) -> BuildResult:
-        topdir = workdir / "rpmbuild"
-        for sub in ("SOURCES", "SPECS", "BUILD", "RPMS", "SRPMS", "BUILDROOT"):
-            (topdir / sub).mkdir(parents=True, exist_ok=True)
-        for source in request.sources:
-            _link_or_copy(source, topdir / "SOURCES" / source.name)
-        spec = topdir / "SPECS" / request.spec.name
-        shutil.copyfile(request.spec, spec)
         log = workdir / "build.log"
+        with _stable_topdir(request) as topdir:
+            for sub in ("SOURCES", "SPECS", "BUILD", "RPMS", "SRPMS", "BUILDROOT"):
+                (topdir / sub).mkdir(parents=True, exist_ok=True)
+            for source in request.sources:
+                _link_or_copy(source, topdir / "SOURCES" / source.name)
+            spec = topdir / "SPECS" / request.spec.name
+            shutil.copyfile(request.spec, spec)
+            argv = ["rpmbuild", "-ba", "--nodeps"]  # BuildRequires are for chroots: Debian's
+            for name, value in self._macros(topdir, request):  # rpmdb knows no Fedora packages
+                argv += ["--define", f"{name} {value}"]
+            argv.append(str(spec))
+            env = {
+                **os.environ,
+                **dict(request.environment),
+                "SOURCE_DATE_EPOCH": str(request.source_date_epoch),
+                "LC_ALL": "C",
+            }
+            run(argv, log=log, what=f"rpmbuild of {request.label}", env=env, cwd=workdir)
+            srpms = sorted((topdir / "SRPMS").glob("*.src.rpm"))
+            rpms = sorted((topdir / "RPMS").glob("*/*.rpm"))
+            if len(srpms) != 1 or not rpms:
+                raise BuildError(f"rpmbuild of {request.label} produced no packages", str(log))
+            results = workdir / "results"
+            results.mkdir(exist_ok=True)
+            moved = [Path(shutil.move(str(p), results / p.name)) for p in (*srpms, *rpms)]
+        return BuildResult(moved[0], tuple(moved[1:]), log)
+
+    def _macros(self, topdir: Path, request: BuildRequest) -> list[tuple[str, str]]:
         macros = [
             ("_topdir", str(topdir)),
             ("_binary_payload", self.target.payload),
@@ -47,17 +73,31 @@ class RpmbuildBuilder:
         ]
         if self.target.dist:
             macros.append(("dist", self.target.dist))
-        argv = ["rpmbuild", "-ba", "--nodeps"]  # BuildRequires are for chroots: Debian's
-        for name, value in macros:  # rpmdb knows no Fedora packages
-            argv += ["--define", f"{name} {value}"]
-        argv.append(str(spec))
-        env = {**os.environ, "SOURCE_DATE_EPOCH": str(request.source_date_epoch), "LC_ALL": "C"}
-        run(argv, log=log, what=f"rpmbuild of {request.label}", env=env, cwd=workdir)
-        srpms = sorted((topdir / "SRPMS").glob("*.src.rpm"))
-        rpms = sorted((topdir / "RPMS").glob("*/*.rpm"))
-        if len(srpms) != 1 or not rpms:
-            raise BuildError(f"rpmbuild of {request.label} produced no packages", str(log))
-        return BuildResult(srpms[0], tuple(rpms), log)
+        return macros
+
+
+@contextmanager
+def _stable_topdir(request: BuildRequest) -> Iterator[Path]:
+    """A %_topdir whose path depends only on what is built, not on where rpmdeploy runs.
+
+    rpm stores the expanded build scripts in the SRPM header (and paths leak into compiled
+    code), so the same inputs must build under the same path for identical headers.  A lock
+    serialises the rare concurrent build of identical inputs.
+    """
+    digest = hashlib.sha256(request.spec.read_bytes())
+    for source in sorted(request.sources):
+        digest.update(source.name.encode() + b"\0" + str(source.stat().st_size).encode())
+    base = Path(tempfile.gettempdir()) / f"rpmdeploy-build-{os.getuid()}"
+    base.mkdir(mode=0o700, exist_ok=True)
+    topdir = base / digest.hexdigest()[:24]
+    with (base / f"{topdir.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.rmtree(topdir, ignore_errors=True)
+        try:
+            yield topdir
+        finally:
+            shutil.rmtree(topdir, ignore_errors=True)
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _link_or_copy(source: Path, dest: Path) -> None:
