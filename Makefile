@@ -1,4 +1,5 @@
-# rpmdeploy: `make rpms` builds the example app's RPMs, `make test` runs the test suite.
+# rpmdeploy: `make rpms` releases the example app as a verified yum repository in $(OUT),
+# `make test` runs the test suite.
 # Both set up what they need on a fresh Debian/Ubuntu (apt-get) or Fedora/EL (dnf) machine:
 # the system packages (rpm tooling), a venv with the project, and (tests) the build backends.
 
@@ -8,6 +9,8 @@ APP    ?= examples/hello-wsgi
 OUT    ?= out
 TARGET ?= host
 JOBS   ?= 2
+SIGN   ?=
+BASE_URL ?=
 PYTEST_ARGS ?=
 
 BIN := $(VENV)/bin
@@ -17,15 +20,15 @@ PIP := env PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= PIP_EXTRA_INDEX_URL= $(BIN)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 APT_PACKAGES := rpm createrepo-c python3-rpm python3-venv python3-dev gcc dnf dnf-plugins-core \
-                cpio gnupg systemd make
+                cpio gnupg systemd puppet make
 DNF_PACKAGES := rpm-build rpm-sign createrepo_c python3-rpm python3-devel gcc dnf \
-                dnf-plugins-core cpio gnupg2 systemd make
+                dnf-plugins-core cpio gnupg2 systemd puppet make
 
 .PHONY: rpms test lint bench clean system-deps venv test-deps
 
 rpms: venv
-	$(BIN)/rpmdeploy rpms $(APP) --out $(OUT) --target $(TARGET) --jobs $(JOBS)
-	$(BIN)/rpmdeploy app $(APP) --out $(OUT) --target $(TARGET)
+	$(BIN)/rpmdeploy release $(APP) --out $(OUT) --target $(TARGET) --jobs $(JOBS) \
+	    $(if $(SIGN),--sign $(SIGN)) $(if $(BASE_URL),--base-url $(BASE_URL))
 
 test: venv test-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -43,6 +46,8 @@ system-deps:
 	@if command -v rpmbuild >/dev/null && command -v createrepo_c >/dev/null \
 	    && command -v rpm2cpio >/dev/null && command -v cpio >/dev/null && command -v gcc >/dev/null \
 	    && command -v systemd-analyze >/dev/null && command -v gpg >/dev/null \
+	    && command -v rpmsign >/dev/null && command -v puppet >/dev/null \
+	    && dnf repoclosure --help >/dev/null 2>&1 \
 	    && $(PYTHON) -c 'import rpm, venv, sysconfig, os; \
 	        assert os.path.exists(sysconfig.get_paths()["include"] + "/Python.h")' 2>/dev/null; then \
 	    echo "system packages: present"; \

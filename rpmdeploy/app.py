@@ -151,6 +151,16 @@ def external_requirements(
     return rpm_requires(mapped), rpm_build_requires(mapped), _mapping_notes(mapped)
 
 
+def assumed_runtime_packages(app_dir: Path, distro: Distro) -> list[str]:
+    """Distribution package names the app requires at run time (every alternative named).
+
+    Verification cannot install them (no distribution repository here): they are declared.
+    """
+    mapped = map_hints(read_hints(app_dir), distro, load_mapping(app_dir), strict=False)
+    names = [alt.strip() for item in mapped for field in item.run for alt in field.split("|")]
+    return list(dict.fromkeys(n for n in names if n))
+
+
 def _mapping_notes(mapped: list[MappedHint]) -> list[str]:
     notes = []
     for item in mapped:
@@ -205,9 +215,7 @@ def app_spec_context(
         server="gunicorn" if pinned.get("gunicorn") else "wsgiref",
         interpreter=target.interpreter,
         python_version=target.python_version,
-        site_dirs=tuple(dict.fromkeys((target.purelib, target.platlib)))
-        if target.namespaced
-        else (),
+        site_dirs=target.private_site_dirs,
         tarball=f"{top_dir}.tar.gz",
         top_dir=top_dir,
         requires=(

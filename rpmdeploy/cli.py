@@ -33,6 +33,9 @@ from rpmdeploy.pipeline import (
     build_rpms,
     render_app,
 )
+from rpmdeploy.release import ReleaseOptions, ReleaseReport, verify_published
+from rpmdeploy.release import release as run_release
+from rpmdeploy.sign import SigningKey
 from rpmdeploy.targets import Target, known_targets, resolve_target
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -165,13 +168,39 @@ def cli(debug: bool) -> None:
     """
 
 
+index_options = _options(
+    click.option("--index-url", metavar="URL", help="Base URL of the package index [PyPI]."),
+    click.option("--extra-index-url", multiple=True, metavar="URL",
+                 help="Extra index (repeatable)."),
+    click.option("--find-links", multiple=True, metavar="DIR|URL",
+                 help="Directory or page with archives to use (repeatable)."),
+    click.option("--no-index", is_flag=True, help="Use no index: only --find-links."),
+)  # fmt: skip
+
+jobs_option = click.option(
+    "--jobs", "-j", default=os.cpu_count() or 1, show_default=True, type=click.IntRange(1, 64),
+    help="Packages built in parallel.",
+)  # fmt: skip
+
+no_binary_options = _options(
+    click.option(
+        "--no-binary", multiple=True, metavar="NAME",
+        help="Build NAME from its sdist instead of a wheel (repeatable; ':all:' for every "
+        "package). Adds to [rpms] no-binary in APP_DIR/rpmdeploy.toml.",
+    ),
+    click.option("--sdist", "all_sdists", is_flag=True, help="Same as --no-binary :all:."),
+)  # fmt: skip
+
+
+def _forced_sdists(app_dir: Path, no_binary: tuple[str, ...], all_sdists: bool) -> frozenset[str]:
+    forced = {ALL if n == ALL else canonicalize_name(n) for n in no_binary}
+    forced |= read_app_config(app_dir).no_binary | ({ALL} if all_sdists else set())
+    return frozenset(forced)
+
+
 @cli.command()
 @APP_DIR
-@click.option("--index-url", metavar="URL", help="Base URL of the package index [PyPI].")
-@click.option("--extra-index-url", multiple=True, metavar="URL", help="Extra index (repeatable).")
-@click.option("--find-links", multiple=True, metavar="DIR|URL",
-              help="Directory or page with archives to use (repeatable).")  # fmt: skip
-@click.option("--no-index", is_flag=True, help="Use no index: only --find-links.")
+@index_options
 @click.option("--upgrade", "-U", is_flag=True, help="Upgrade every pin to its newest version.")
 @click.option("--upgrade-package", "-P", multiple=True, metavar="NAME", help="Upgrade one package.")
 @target_options
@@ -208,14 +237,8 @@ def pin(
 @APP_DIR
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory receiving RPMS/<arch>/, SRPMS/ and logs/.")  # fmt: skip
-@click.option("--jobs", "-j", default=os.cpu_count() or 1, show_default=True,
-              type=click.IntRange(1, 64), help="Packages built in parallel.")  # fmt: skip
-@click.option(
-    "--no-binary", multiple=True, metavar="NAME",
-    help="Build NAME from its sdist instead of a wheel (repeatable; ':all:' for every "
-    "package). Adds to [rpms] no-binary in APP_DIR/rpmdeploy.toml.",
-)  # fmt: skip
-@click.option("--sdist", "all_sdists", is_flag=True, help="Same as --no-binary :all:.")
+@jobs_option
+@no_binary_options
 @build_options
 @reports_errors
 def rpms(
@@ -233,9 +256,8 @@ def rpms(
     rpmbuild. Unchanged packages are taken from the cache. If any package fails, all others
     are still attempted, the failures are listed with their logs, and OUT is left as it was.
     """
-    forced = {ALL if n == ALL else canonicalize_name(n) for n in no_binary}
-    forced |= read_app_config(app_dir).no_binary | ({ALL} if all_sdists else set())
-    options = _rpms_options(**build, jobs=jobs, no_binary=frozenset(forced))
+    forced = _forced_sdists(app_dir, no_binary, all_sdists)
+    options = _rpms_options(**build, jobs=jobs, no_binary=forced)
     click.echo(f"building RPMs for {app_dir} (target {_describe(options.target)})", err=True)
     result = build_rpms(app_dir, out, options, progress=_print_progress)
     _print_summary(result)
@@ -301,6 +323,109 @@ def spec(
         click.echo(spec_path.read_text(), nl=False)
 
 
+@cli.command()
+@APP_DIR
+@click.option("--out", "-o", "repo_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="The yum repository to publish (created or updated atomically).")  # fmt: skip
+@click.option("--sign", "sign_key", metavar="KEYID",
+              help="Sign every RPM and repodata/repomd.xml with this GPG key.")  # fmt: skip
+@click.option("--gnupghome", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="GnuPG home holding the signing key [$GNUPGHOME or ~/.gnupg].")  # fmt: skip
+@click.option("--base-url", metavar="URL",
+              help="URL servers reach the repository at, for the .repo file and the Puppet "
+              "manifest [file://REPO_DIR].")  # fmt: skip
+@click.option("--keep", default=1, show_default=True, type=click.IntRange(1, 1000),
+              help="Versions of each package kept in the repository (history).")  # fmt: skip
+@click.option(
+    "--pin",
+    "do_pin",
+    is_flag=True,
+    help="Compile dependencies.in first (as `rpmdeploy pin`, with the index options).",
+)
+@click.option(
+    "--no-verify",
+    is_flag=True,
+    help="Publish without installing the app from the new repository first.",
+)
+@index_options
+@jobs_option
+@no_binary_options
+@app_options
+@build_options
+@reports_errors
+def release(
+    app_dir: Path,
+    repo_dir: Path,
+    sign_key: str | None,
+    gnupghome: Path | None,
+    base_url: str | None,
+    keep: int,
+    do_pin: bool,
+    no_verify: bool,
+    index_url: str | None,
+    extra_index_url: tuple[str, ...],
+    find_links: tuple[str, ...],
+    no_index: bool,
+    jobs: int,
+    no_binary: tuple[str, ...],
+    all_sdists: bool,
+    app_name: str | None,
+    app_version: str | None,
+    distro: str | None,
+    strict: bool,
+    **build: Any,
+) -> None:
+    """Build everything and publish a verified yum repository: what `make rpms` runs.
+
+    Builds every pinned dependency and the app RPM, then assembles a new repository beside
+    REPO_DIR (createrepo_c; SRPMS/ as a second repository; optional GPG signatures; the
+    <app>.repo file and puppet/<app>.pp), installs the app from it with dnf into an empty
+    root and calls its WSGI application, and only then swaps it in. A failed or killed
+    release leaves the previous repository as it was; a second release into the same
+    REPO_DIR at the same time is refused.
+    """
+    options = _rpms_options(
+        **build, jobs=jobs, no_binary=_forced_sdists(app_dir, no_binary, all_sdists)
+    )
+    index = IndexOptions(index_url, extra_index_url, find_links, no_index)
+    release_options = ReleaseOptions(
+        build=options,
+        app=_app_options(app_dir, app_name, app_version, distro, strict),
+        keep=keep,
+        signing=SigningKey(sign_key, gnupghome) if sign_key else None,
+        base_url=base_url,
+        verify=not no_verify,
+        pin=PinOptions(index) if do_pin else None,
+    )
+    click.echo(f"releasing {app_dir} into {repo_dir} (target {_describe(options.target)})",
+               err=True)  # fmt: skip
+    result = run_release(app_dir, repo_dir, release_options, progress=_print_progress)
+    _print_release(result)
+    if result.repo is None:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("repo_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Public key to check signatures against [the one in the repository].",
+)
+@reports_errors
+def verify(repo_dir: Path, key: Path | None) -> None:
+    """Prove REPO_DIR installs: repoclosure, then dnf installs the app into an empty root.
+
+    The host is untouched (a private installroot, dnf configuration and cache). Signatures
+    are checked when the repository is signed, and the app's WSGI application is loaded from
+    the installed files and called once. Capabilities of the target's base system that
+    cannot be installed here are declared by a stand-in package, and the report lists them.
+    """
+    log = Cache(default_cache_dir()).dir("logs") / f"verify-{os.getpid()}.log"
+    click.echo(verify_published(repo_dir, log, key).text())
+
+
 @cli.command("map-externals")
 @APP_DIR
 @click.option(
@@ -346,12 +471,36 @@ def _print_progress(outcome: PackageOutcome, done: int, total: int) -> None:
                err=True)  # fmt: skip
 
 
-def _print_summary(result: RpmsReport) -> None:
-    counts = ", ".join(f"{result.count(s)} {s}" for s in ("built", "cached", "failed"))
-    click.echo(f"{len(result.outcomes)} packages: {counts} in {result.seconds:.1f}s", err=True)
-    for outcome in result.failed:
+def _print_outcomes(outcomes: tuple[PackageOutcome, ...], seconds: float) -> None:
+    """One line of counts, then each failure with the log to read."""
+    counts = ", ".join(
+        f"{sum(1 for o in outcomes if o.status == s)} {s}" for s in ("built", "cached", "failed")
+    )
+    click.echo(f"{len(outcomes)} packages: {counts} in {seconds:.1f}s", err=True)
+    for outcome in (o for o in outcomes if o.status == "failed"):
         click.echo(f"FAILED {outcome.name} {outcome.version}: {outcome.error}", err=True)
         click.echo(f"       log: {outcome.log}", err=True)
+
+
+def _print_release(result: ReleaseReport) -> None:
+    _print_outcomes(result.outcomes, result.seconds)
+    if result.repo is None:
+        click.echo("nothing published: the repository is as it was (finished packages are "
+                   "cached)", err=True)  # fmt: skip
+        return
+    repo = result.repo
+    click.echo(result.verification.text() if result.verification else "verification skipped "
+               "(--no-verify)", err=True)  # fmt: skip
+    click.echo(
+        f"published {repo.path}: {len(repo.added)} added, {len(repo.kept)} unchanged, "
+        f"{len(repo.pruned)} pruned, {repo.total_size / 1e6:.1f} MB"
+        f"{', signed' if repo.signed else ''} in {result.seconds:.1f}s",
+        err=True,
+    )
+
+
+def _print_summary(result: RpmsReport) -> None:
+    _print_outcomes(result.outcomes, result.seconds)
     if result.out is not None:
         click.echo(f"RPMs in {result.out}", err=True)
     else:

@@ -87,9 +87,6 @@ class RpmsReport:
     def failed(self) -> tuple[PackageOutcome, ...]:
         return tuple(o for o in self.outcomes if o.status == "failed")
 
-    def count(self, status: Status) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
-
 
 Progress = Callable[[PackageOutcome, int, int], None]
 
@@ -99,17 +96,28 @@ def build_rpms(
 ) -> RpmsReport:
     """Build every pin of ``APP_DIR/dependencies.txt`` into ``out`` (RPMS/, SRPMS/, logs/)."""
     started = time.monotonic()
-    pinned = read_pins(app_dir, options.target)
-    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=options.cache.dir("logs")))
-    artifacts = fetch_artifacts(
-        pinned, options.target, options.fetch, options.cache, run_dir / "fetch.log"
-    )
-    outcomes = build_packages(pinned, artifacts, options, progress)
+    outcomes = build_dependencies(app_dir, options, progress)
     published = None
     if not any(o.status == "failed" for o in outcomes):
         publish(outcomes, out)
         published = out
     return RpmsReport(tuple(outcomes), published, time.monotonic() - started)
+
+
+def build_dependencies(
+    app_dir: Path, options: RpmsOptions, progress: Progress | None = None
+) -> list[PackageOutcome]:
+    """Fetch and build every pin of ``APP_DIR/dependencies.txt`` (no publishing)."""
+    pinned = read_pins(app_dir, options.target)
+    artifacts = fetch_artifacts(
+        pinned, options.target, options.fetch, options.cache, run_log_dir(options) / "fetch.log"
+    )
+    return build_packages(pinned, artifacts, options, progress)
+
+
+def run_log_dir(options: RpmsOptions) -> Path:
+    """A directory for the logs of one run that are not a package's own (fetch, repo)."""
+    return Path(tempfile.mkdtemp(prefix="run-", dir=options.cache.dir("logs")))
 
 
 def build_packages(
@@ -319,9 +327,19 @@ def render_app(
 def build_app_rpm(
     app_dir: Path, out: Path, options: RpmsOptions, app: AppOptions
 ) -> PackageOutcome:
+    """Build the app's own RPM and publish it into ``out`` (RPMS/noarch/, SRPMS/, logs/)."""
+    outcome = build_app_outcome(app_dir, options, app, exclude=out)
+    if outcome.status != "failed":
+        publish([outcome], out)
+    return outcome
+
+
+def build_app_outcome(
+    app_dir: Path, options: RpmsOptions, app: AppOptions, exclude: Path | None = None
+) -> PackageOutcome:
     """Build the app's own RPM (cached on the content of everything that goes into it)."""
     with tempfile.TemporaryDirectory(prefix="rpmdeploy-app-") as tmp:
-        ctx, spec, sources = render_app(app_dir, Path(tmp), options, app, exclude=out)
+        ctx, spec, sources = render_app(app_dir, Path(tmp), options, app, exclude=exclude)
         key = stable_key(
             "app", [sha256_file(p) for p in (spec, *sources)], options.target.cache_identity(),
             options.builder, options.source_date_epoch,
@@ -337,10 +355,7 @@ def build_app_rpm(
             )
 
         builder = get_builder(options.builder, options.target)
-        outcome = cached_build(options.cache, key, ctx.name, ctx.version, prepare, builder)
-    if outcome.status != "failed":
-        publish([outcome], out)
-    return outcome
+        return cached_build(options.cache, key, ctx.name, ctx.version, prepare, builder)
 
 
 # --- publishing --------------------------------------------------------------------------------

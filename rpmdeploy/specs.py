@@ -298,9 +298,14 @@ def wheel_tool_source() -> Path:
 
 
 def templates_fingerprint(directory: Path | None = None) -> str:
-    """Hash of every template and of the wheel tool: part of each build's cache key."""
+    """Hash of the package spec templates and the wheel tool: part of each build's key.
+
+    Only what a package spec is rendered from: editing the app's or the repo's templates
+    must not rebuild every Python package.
+    """
     digest = hashlib.sha256()
-    files: Iterable[Path] = sorted(template_dir(directory).glob("*.j2"))
+    files: Iterable[Path] = sorted(template_dir(directory).glob("*.spec.j2"))
+    files = [f for f in files if not f.name.startswith("app")]
     for path in [*files, wheel_tool_source()]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -57,6 +57,11 @@ class Target:
         return f"{self.install_prefix}/bin"
 
     @property
+    def private_site_dirs(self) -> tuple[str, ...]:
+        """Site directories an app must add to sys.path itself (private namespace only)."""
+        return tuple(dict.fromkeys((self.purelib, self.platlib))) if self.namespaced else ()
+
+    @property
     def dist_symbol(self) -> str:
         """``python3dist`` by default; ``myapp-python3dist`` in a private namespace."""
         return self.name_prefix.rstrip("-") + "dist"

@@ -1,0 +1,252 @@
+"""Stage 8, release: app directory -> verified yum repository, what `make rpms` runs.
+
+pin (optional) -> every dependency RPM -> the app RPM -> a new repository generation with
+the .repo file and Puppet manifest -> verify that generation (dnf installs the app into an
+empty root, the WSGI application is called) -> swap it in.  Nothing reaches the published
+repository unless every step succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import rpm
+
+from rpmdeploy.app import assumed_runtime_packages, mapping_distro
+from rpmdeploy.errors import VerifyError
+from rpmdeploy.pin import PinOptions, compile_pins
+from rpmdeploy.pipeline import (
+    AppOptions,
+    PackageOutcome,
+    Progress,
+    RpmsOptions,
+    build_app_outcome,
+    build_dependencies,
+    run_log_dir,
+)
+from rpmdeploy.puppet import render_puppet_manifest, render_repo_file
+from rpmdeploy.repo import (
+    RepoReport,
+    canonical_repo_dir,
+    public_key_name,
+    publish_repo,
+    repo_lock,
+)
+from rpmdeploy.sign import SigningKey
+from rpmdeploy.targets import Target, resolve_target
+from rpmdeploy.verify import VerifyReport, base_provides_for, verify_repo
+
+RELEASE_FILE = "rpmdeploy-release.json"
+
+
+@dataclass(frozen=True)
+class ReleaseOptions:
+    build: RpmsOptions
+    app: AppOptions
+    keep: int = 1
+    signing: SigningKey | None = None
+    base_url: str | None = None  # where servers reach the repo [file://REPO_DIR]
+    verify: bool = True
+    pin: PinOptions | None = None  # compile dependencies.in first
+
+
+@dataclass(frozen=True)
+class ReleaseReport:
+    outcomes: tuple[PackageOutcome, ...]  # the dependencies, then the app
+    repo: RepoReport | None  # None when a package failed: nothing was published
+    verification: VerifyReport | None
+    seconds: float
+
+    @property
+    def failed(self) -> tuple[PackageOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "failed")
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    """What `rpmdeploy verify` needs to check a published repository on its own."""
+
+    app: str
+    evr: str
+    install_dir: str
+    target: str
+    python: str  # the host target's interpreter
+    site_dirs: tuple[str, ...]
+    assumed_packages: tuple[str, ...]
+    signed: bool
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=1, sort_keys=True) + "\n"
+
+    @classmethod
+    def load(cls, repo_dir: Path) -> ReleaseRecord:
+        path = repo_dir / RELEASE_FILE
+        try:
+            data = json.loads(path.read_text())
+            return cls(**{**data, "site_dirs": tuple(data["site_dirs"]),
+                          "assumed_packages": tuple(data["assumed_packages"])})  # fmt: skip
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise VerifyError(f"{path}: not a repository published by rpmdeploy ({exc})") from None
+
+    def resolve_target(self) -> Target:
+        return resolve_target(self.target, self.python if self.target == "host" else None)
+
+
+def release(
+    app_dir: Path, repo_dir: Path, options: ReleaseOptions, progress: Progress | None = None
+) -> ReleaseReport:
+    # The repository lock is held from the start: a second release into the same REPO_DIR
+    # fails at once instead of after its builds.
+    with repo_lock(repo_dir):
+        return _release(app_dir, canonical_repo_dir(repo_dir), options, progress)
+
+
+def _release(
+    app_dir: Path, repo_dir: Path, options: ReleaseOptions, progress: Progress | None
+) -> ReleaseReport:
+    started = time.monotonic()
+    build = options.build
+    logs = run_log_dir(build)
+    if options.pin is not None:
+        compile_pins(app_dir, build.target, options.pin, logs / "pin.log")
+    outcomes = build_dependencies(app_dir, build, progress)
+    app = build_app_outcome(app_dir, build, options.app, exclude=repo_dir)
+    outcomes.append(app)
+    if progress is not None:
+        progress(app, len(outcomes), len(outcomes))
+    if any(o.status == "failed" for o in outcomes):
+        return ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started)
+
+    record = _record(app_dir, app, options)
+    verified: list[VerifyReport] = []
+    key_name = public_key_name(repo_dir)
+    check = _verifier(record, build.target, key_name, logs, verified) if options.verify else None
+    repo = publish_repo(
+        repo_dir,
+        [r for o in outcomes for r in o.rpms],
+        [o.srpm for o in outcomes if o.srpm is not None],
+        keep=options.keep,
+        signing=options.signing,
+        extra_files=_extra_files(record, repo_dir, options),
+        log=logs / "repo.log",
+        before_swap=check,
+        locked=True,
+    )
+    verification = verified[0] if verified else None
+    return ReleaseReport(tuple(outcomes), repo, verification, time.monotonic() - started)
+
+
+def verify_published(repo_dir: Path, log: Path, key: Path | None = None) -> VerifyReport:
+    """`rpmdeploy verify`: check a repository published by `release`, as it is now.
+
+    ``key`` is the public key to trust; by default the one exported into the repository
+    (pass the key your servers trust to check against that instead).
+    """
+    record = ReleaseRecord.load(repo_dir)
+    if record.signed and key is None:
+        key = repo_dir / public_key_name(repo_dir)
+    return _verify(repo_dir, record, record.resolve_target(), key, log)
+
+
+def _record(app_dir: Path, app: PackageOutcome, options: ReleaseOptions) -> ReleaseRecord:
+    target = options.build.target
+    header = _header(app.rpms[0])
+    epoch = header[rpm.RPMTAG_EPOCH]
+    evr = f"{header[rpm.RPMTAG_VERSION]}-{header[rpm.RPMTAG_RELEASE]}"
+    distro, _note = mapping_distro(target, options.app.distro)
+    return ReleaseRecord(
+        app=app.name,
+        evr=f"{epoch}:{evr}" if epoch else evr,
+        install_dir=options.app.settings.install_dir,
+        target=target.name,
+        python=target.interpreter,
+        site_dirs=tuple(dict.fromkeys((target.purelib, target.platlib)))
+        if target.namespaced
+        else (),
+        assumed_packages=tuple(assumed_runtime_packages(app_dir, distro)),
+        signed=options.signing is not None,
+    )
+
+
+def _extra_files(record: ReleaseRecord, repo_dir: Path, options: ReleaseOptions) -> dict[str, str]:
+    base_url = options.base_url or Path(os.path.abspath(repo_dir)).as_uri()
+    key_url = f"{base_url.rstrip('/')}/{public_key_name(repo_dir)}" if record.signed else None
+    template_dir = options.build.template_dir
+    return {
+        f"{record.app}.repo": render_repo_file(
+            record.app, base_url, record.signed, key_url, template_dir=template_dir
+        ),
+        f"puppet/{record.app}.pp": render_puppet_manifest(
+            record.app,
+            record.app,
+            record.evr,
+            base_url,
+            record.signed,
+            key_url,
+            record.app,
+            template_dir=template_dir,
+        ),  # fmt: skip
+        RELEASE_FILE: record.to_json(),
+    }
+
+
+def _verifier(
+    record: ReleaseRecord,
+    target: Target,
+    key_name: str,
+    logs: Path,
+    verified: list[VerifyReport],
+) -> Callable[[Path], None]:
+    """Verify the new generation before it is swapped in (its key file has the repo's name)."""
+
+    def check(generation: Path) -> None:
+        key = generation / key_name if record.signed else None
+        verified.append(_verify(generation, record, target, key, logs / "verify.log"))
+
+    return check
+
+
+def _verify(
+    repo: Path, record: ReleaseRecord, target: Target, key: Path | None, log: Path
+) -> VerifyReport:
+    return verify_repo(
+        repo,
+        record.app,
+        target,
+        base_provides=base_provides_for(target),
+        assumed_packages=record.assumed_packages,
+        check_signatures=record.signed,
+        gpg_key=key,
+        import_check=wsgi_check_code(record),
+        log=log,
+    )
+
+
+def wsgi_check_code(record: ReleaseRecord) -> str:
+    """Python run against the installroot: load bin/wsgiapp, make one WSGI request."""
+    return f"""
+import os, runpy, sys, wsgiref.util
+root = os.environ["RPMDEPLOY_INSTALLROOT"]
+app_dir = root + {record.install_dir!r}
+for site in {list(record.site_dirs)!r}:
+    sys.path.insert(0, root + site)
+sys.path.insert(0, app_dir)
+application = runpy.run_path(app_dir + "/bin/wsgiapp", run_name="wsgiapp")["application"]
+environ = {{}}
+wsgiref.util.setup_testing_defaults(environ)
+status = []
+body = b"".join(application(environ, lambda s, h, exc_info=None: status.append(s)))
+print(status[0], len(body), "bytes")
+"""
+
+
+def _header(path: Path) -> rpm.hdr:
+    ts = rpm.TransactionSet()
+    ts.setVSFlags(rpm._RPMVSF_NOSIGNATURES | rpm._RPMVSF_NODIGESTS)
+    with path.open("rb") as f:
+        return ts.hdrFromFdno(f.fileno())

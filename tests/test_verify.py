@@ -1,0 +1,247 @@
+"""verify: the stand-in base, repoclosure, an install into an empty root that leaves the host
+alone, signature checks (a tampered package is named), and the import check."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_repo import Built, build_rpm
+from test_sign import throwaway_key
+
+from rpmdeploy.errors import VerifyError
+from rpmdeploy.repo import public_key_name, publish_repo
+from rpmdeploy.sign import SigningKey
+from rpmdeploy.targets import Target, host_target, resolve_target
+from rpmdeploy.verify import (
+    TargetPythonUnavailable,
+    base_provides_for,
+    run_in_installroot_python,
+    verify_repo,
+)
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="dnf --installroot needs root")
+
+SITE = "/usr/lib/python3.11/site-packages"
+WSGI_MODULE = (
+    "import helper\n"
+    "def application(environ, start_response):\n"
+    "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+    "    return [helper.GREETING]\n"
+)
+C_PROGRAM = '#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n'
+IMPORT_CHECK = (
+    "import myapp_wsgi\n"
+    "body = myapp_wsgi.application({}, lambda status, headers: None)\n"
+    "print(b''.join(body).decode())\n"
+)
+
+# Host paths dnf or rpm would write to if verify were not isolated.
+HOST_STATE = [
+    Path("/var/lib/rpm"),
+    Path("/var/lib/dnf"),
+    Path("/var/cache/dnf"),
+    Path("/var/log"),
+    Path.home() / ".rpmdb",
+]
+
+
+@pytest.fixture(scope="module")
+def target() -> Target:
+    found = host_target("/usr/bin/python3")
+    if found.python_version != "3.11":
+        pytest.skip("the test packages install into python3.11 site-packages")
+    return found
+
+
+@pytest.fixture(scope="module")
+def pkgs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
+    top = tmp_path_factory.mktemp("rpmbuild")
+    return {
+        "app": build_rpm(
+            top,
+            "myapp",
+            "1.0",
+            requires=("python(abi) = 3.11", "python3-helper = 2.0-1", "libpq >= 13"),
+            files={f"{SITE}/myapp_wsgi.py": WSGI_MODULE},
+        ),
+        "helper": build_rpm(
+            top,
+            "python3-helper",
+            "2.0",
+            requires=("python(abi) = 3.11", "nativetool"),
+            files={f"{SITE}/helper.py": "GREETING = b'hello from the rpm'\n"},
+        ),
+        # An ELF binary: rpm adds libc.so.6(GLIBC_...)(64bit) requires the stand-in must meet.
+        "native": build_rpm(top, "nativetool", "1.0", c_program=C_PROGRAM),
+        "broken": build_rpm(
+            top, "broken", "1.0", requires=("nosuchlib >= 2", "python(abi) = 3.11")
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def key() -> Iterator[SigningKey]:
+    with throwaway_key() as made:
+        yield made
+
+
+def publish(repo: Path, built: list[Built], log: Path, key: SigningKey | None = None) -> Path:
+    publish_repo(repo, [b.rpm for b in built], [b.srpm for b in built], signing=key, log=log)
+    return repo
+
+
+def host_state() -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) of everything under the host paths dnf/rpm must not touch."""
+    state = {}
+    for top in HOST_STATE:
+        if not top.exists():
+            state[str(top)] = (-1, -1)
+            continue
+        paths = [top, *top.rglob("*")] if top.name != "log" else list(top.glob("*"))
+        for path in paths:
+            if top.name == "log" and not path.name.startswith(("dnf", "hawkey")):
+                continue
+            info = path.lstat()
+            state[str(path)] = (info.st_size, info.st_mtime_ns)
+    return state
+
+
+def test_verify_installs_into_an_empty_root_and_runs_the_app(
+    tmp_path: Path, pkgs: dict[str, Built], target: Target
+) -> None:
+    repo = publish(
+        tmp_path / "repo", [pkgs["app"], pkgs["helper"], pkgs["native"]], tmp_path / "log"
+    )
+    before = host_state()
+    report = verify_repo(
+        repo,
+        "myapp",
+        target,
+        base_provides=base_provides_for(target),
+        assumed_packages=("libpq",),
+        check_signatures=False,
+        gpg_key=None,
+        import_check=IMPORT_CHECK,
+        log=tmp_path / "verify.log",
+    )
+    assert host_state() == before, "verify wrote to the host's rpm/dnf state"
+    names = [nevra.rsplit("-", 2)[0] for nevra in report.installed]
+    assert names == ["myapp", "nativetool", "python3-helper", "rpmdeploy-target-base"]
+    assert report.import_check == "passed"
+    assert report.import_output.strip() == "hello from the rpm"
+    assert report.assumed_packages == ("libpq",)
+    assert "python(abi) = 3.11" in report.assumed
+    assert [step for step, _secs in report.timings] == [
+        "stand-in",
+        "repoclosure",
+        "install",
+        "import check",
+    ]
+    text = report.text()
+    assert "ASSUMED, not proven" in text and "libpq" in text and "python(abi) = 3.11" in text
+
+
+def test_import_check_failure_is_reported(
+    tmp_path: Path, pkgs: dict[str, Built], target: Target
+) -> None:
+    repo = publish(tmp_path / "repo", [pkgs["helper"], pkgs["native"]], tmp_path / "log")
+    with pytest.raises(VerifyError, match="ModuleNotFoundError: No module named 'myapp_wsgi'"):
+        verify_repo(
+            repo,
+            "python3-helper",
+            target,
+            base_provides=base_provides_for(target),
+            check_signatures=False,
+            gpg_key=None,
+            import_check="import helper, myapp_wsgi",
+            log=tmp_path / "verify.log",
+        )
+
+
+def test_repoclosure_failure_is_one_clear_line(
+    tmp_path: Path, pkgs: dict[str, Built], target: Target
+) -> None:
+    repo = publish(tmp_path / "repo", [pkgs["broken"], pkgs["helper"]], tmp_path / "log")
+    with pytest.raises(VerifyError) as caught:
+        verify_repo(
+            repo,
+            "broken",
+            target,
+            base_provides=base_provides_for(target),
+            check_signatures=False,
+            gpg_key=None,
+            log=tmp_path / "verify.log",
+        )
+    error = caught.value
+    assert error.message == (
+        "2 unresolved dependencies: broken-1.0-1.noarch needs nosuchlib >= 2; "
+        "python3-helper-2.0-1.noarch needs nativetool"
+    )
+    assert error.log == str(tmp_path / "verify.log")
+
+
+def test_signed_repo_verifies_and_a_tampered_package_is_named(
+    tmp_path: Path, pkgs: dict[str, Built], target: Target, key: SigningKey
+) -> None:
+    repo = publish(
+        tmp_path / "srv" / "myapp",
+        [pkgs["app"], pkgs["helper"], pkgs["native"]],
+        tmp_path / "log",
+        key,
+    )
+    public = repo / public_key_name(repo)
+    args = {
+        "base_provides": base_provides_for(target),
+        "assumed_packages": ("libpq",),
+        "check_signatures": True,
+        "gpg_key": public,
+        "log": tmp_path / "verify.log",
+    }
+    report = verify_repo(repo, "myapp", target, **args)  # type: ignore[arg-type]
+    assert report.signatures.startswith("6 package(s) signed by RPM-GPG-KEY-myapp")
+
+    tampered = tmp_path / "tampered"
+    shutil.copytree(repo.resolve(), tampered)
+    victim = tampered / "Packages" / "python3-helper-2.0-1.noarch.rpm"
+    data = bytearray(victim.read_bytes())
+    data[-200] ^= 0xFF  # inside the payload
+    victim.write_bytes(bytes(data))
+    with pytest.raises(VerifyError) as caught:
+        verify_repo(tampered, "myapp", target, **args)  # type: ignore[arg-type]
+    assert "signature check failed" in caught.value.message
+    assert "Packages/python3-helper-2.0-1.noarch.rpm" in caught.value.message
+    assert "myapp-1.0" not in caught.value.message
+
+    # A key that did not sign the repository: every package fails.
+    with throwaway_key("stranger@example.invalid") as stranger:
+        other = publish(tmp_path / "other", [pkgs["native"]], tmp_path / "log", stranger)
+        with pytest.raises(VerifyError, match="signature check failed"):
+            verify_repo(other, "nativetool", target, **args)  # type: ignore[arg-type]
+
+
+def test_import_check_needs_the_targets_python(tmp_path: Path, target: Target) -> None:
+    other = dataclasses.replace(target, python_version="3.9")
+    with pytest.raises(TargetPythonUnavailable, match=r"target Python 3\.9 not on this machine"):
+        run_in_installroot_python(tmp_path, other, "print(1)")
+    # The host's own site-packages are not on the path: only what the RPMs installed is.
+    (tmp_path / SITE.lstrip("/")).mkdir(parents=True)
+    with pytest.raises(VerifyError, match="No module named 'rpm'"):
+        run_in_installroot_python(tmp_path, target, "import rpm")
+
+
+def test_base_provides_follow_the_targets_glibc_and_python() -> None:
+    rocky9 = base_provides_for(resolve_target("rocky-9-x86_64"))
+    assert "python(abi) = 3.9" in rocky9 and "/usr/bin/python3" in rocky9
+    assert "libc.so.6(GLIBC_2.34)(64bit)" in rocky9
+    assert "libc.so.6(GLIBC_2.35)(64bit)" not in rocky9
+    assert "libstdc++.so.6(GLIBCXX_3.4.29)(64bit)" in rocky9
+    assert "libstdc++.so.6(GLIBCXX_3.4.30)(64bit)" not in rocky9
+    assert "rtld(GNU_HASH)" in rocky9
+    el8 = base_provides_for(resolve_target("almalinux-8-aarch64"))
+    assert "ld-linux-aarch64.so.1(GLIBC_2.17)(64bit)" in el8
+    assert "libc.so.6(GLIBC_2.29)(64bit)" not in el8
