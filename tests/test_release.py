@@ -1,0 +1,236 @@
+"""`rpmdeploy release` end to end: app directory -> verified, signed yum repository.
+
+Real rpmbuild, createrepo_c, rpmsign, dnf (into temporary installroots) and puppet.  The
+fixture app pins alpha[fast] (pure, extras), beta (setup.py sdist), delta, gamma-flit
+(flit_core sdist) and cext (C extension), and its bin/wsgiapp imports them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import AppDir, make_wheel, new_app, run_cli
+from test_puppet import puppet
+from test_repo import tree
+from test_sign import throwaway_key
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="dnf --installroot needs root")
+
+WSGIAPP = """\
+import alpha, cext, gamma_flit
+
+
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [f"{alpha.VERSION} {cext.add(1, 2)} {gamma_flit.__version__}".encode()]
+"""
+TOML = '[app]\nname = "shop"\nversion = "1.0"\nsummary = "The shop"\n'
+
+
+def make_app(root: Path, wheelhouse: Path) -> AppDir:
+    app = new_app(root, wheelhouse, "alpha[fast]\ngamma-flit\ncext\n")
+    (root / "bin" / "wsgiapp").write_text(WSGIAPP)
+    (root / "rpmdeploy.toml").write_text(TOML)
+    (root / "external-dependencies.txt").write_text("libffi\n")
+    app.pin()
+    return app
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> tuple[AppDir, Path]:
+    """One app and one build cache for the module: each test publishes its own repo."""
+    root = tmp_path_factory.mktemp("release")
+    return make_app(root / "shop", wheelhouse), root / "cache"
+
+
+def release(app: Path, repo: Path, cache: Path, *extra: str, expect: int | None = 0):  # type: ignore[no-untyped-def]
+    return run_cli("release", app, "--out", repo, "--cache-dir", cache, "--distro", "fedora-43", *extra, expect=expect)
+
+
+def test_release_installs_and_answers(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+    app, cache = shared
+    repo = tmp_path / "repo"
+    result = release(app.path, repo, cache)
+    assert "import check: passed (200 OK" in result.output
+    assert "assumed distribution packages: libffi" in result.output
+    packages = sorted(p.name for p in (repo / "Packages").iterdir())
+    assert packages == [
+        "python3-alpha+fast-1-1.noarch.rpm", "python3-alpha-1-1.noarch.rpm",
+        "python3-beta-0.5^post1-1.noarch.rpm", "python3-cext-0.1-1.x86_64.rpm",
+        "python3-delta-2-1.noarch.rpm", "python3-gamma-flit-1.2~rc1-1.noarch.rpm",
+        "shop-1.0-1.noarch.rpm",
+    ]  # fmt: skip
+    assert len(list((repo / "SRPMS").glob("*.src.rpm"))) == 6
+    assert (repo / "SRPMS" / "repodata" / "repomd.xml").is_file()
+    assert "baseurl=" + repo.as_uri() in (repo / "shop.repo").read_text()
+    # The repository alone installs the app into a fresh root and the app answers.
+    verified = run_cli("verify", repo)
+    assert "dnf installed 8 package(s) into an empty root" in verified.output
+    assert "import check: passed (200 OK 16 bytes)" in verified.output  # "1.0.0 3 1.2.0rc1"
+
+
+def test_puppet_manifest_validates(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+    if shutil.which("puppet") is None:
+        pytest.skip("puppet is not installed (make test installs Debian's puppet)")
+    app, cache = shared
+    repo = tmp_path / "repo"
+    release(app.path, repo, cache, "--base-url", "https://repo.example.com/shop")
+    manifest = repo / "puppet" / "shop.pp"
+    text = manifest.read_text()
+    assert "baseurl         => 'https://repo.example.com/shop'" in text
+    assert "ensure  => '1.0-1'" in text
+    assert "service { 'shop':" in text
+    result = puppet(tmp_path, "parser", "validate", str(manifest))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_second_release_builds_nothing_and_publishes_the_same_repo(
+    shared: tuple[AppDir, Path], tmp_path: Path
+) -> None:
+    app, cache = shared
+    repo = tmp_path / "repo"
+    release(app.path, repo, cache)
+    before = tree(repo)
+    result = release(app.path, repo, cache)
+    assert "6 packages: 0 built, 6 cached, 0 failed" in result.output
+    assert tree(repo) == before
+
+
+def test_changing_one_pin_rebuilds_it_and_prunes_the_old(
+    shared: tuple[AppDir, Path], tmp_path: Path
+) -> None:
+    shop, cache = shared
+    app = tmp_path / "shop"
+    shutil.copytree(shop.path, app)
+    repo = tmp_path / "repo"
+    release(app, repo, cache)
+    links = tmp_path / "newer"
+    links.mkdir()
+    wheel = make_wheel(links, "delta", "2.1", "Metadata-Version: 2.1\nName: delta\nVersion: 2.1\n", {"delta/__init__.py": ""})
+    digest = subprocess.run(["sha256sum", wheel], capture_output=True, text=True, check=True).stdout.split()[0]
+    pinned = (app / "dependencies.txt").read_text()
+    start = pinned.index("delta==2.0")
+    end = pinned.index("\n", pinned.index("--hash", start))
+    (app / "dependencies.txt").write_text(
+        f"--find-links {links}\n" + pinned[:start] + f"delta==2.1 --hash=sha256:{digest}" + pinned[end:]
+    )
+    result = release(app, repo, cache)
+    # delta, and the app whose Requires name delta's exact version
+    assert "6 packages: 2 built, 4 cached, 0 failed" in result.output
+    names = {p.name for p in (repo / "Packages").iterdir()}
+    assert "python3-delta-2.1-1.noarch.rpm" in names
+    assert "python3-delta-2-1.noarch.rpm" not in names
+    assert "1 pruned" in result.output or "2 pruned" in result.output
+
+
+def test_a_failing_package_leaves_the_repo_intact(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+    shop, cache = shared
+    repo = tmp_path / "repo"
+    release(shop.path, repo, cache)
+    before = tree(repo)
+    app = make_app(tmp_path / "broken-shop", shop.wheelhouse)
+    app.write_in("alpha[fast]\ngamma-flit\ncext\nbroken\n")
+    app.pin()
+    result = release(app.path, repo, cache, expect=1)
+    assert "FAILED python3-broken 1.0" in result.output
+    assert "nothing published: the repository is as it was" in result.output
+    assert tree(repo) == before
+
+
+def test_a_killed_release_leaves_the_repo_intact(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+    shop, cache = shared
+    repo = tmp_path / "repo"
+    release(shop.path, repo, cache)
+    before = tree(repo)
+    # A cold cache, so the killed run is busy building when the signal comes.
+    cold = tmp_path / "cold-cache"
+    argv = [sys.executable, "-m", "rpmdeploy", "release", str(shop.path), "--out", str(repo),
+            "--cache-dir", str(cold), "--distro", "fedora-43", "--jobs", "1"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:  # wait until the first package is done: builds are under way
+        if "built" in line:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert tree(repo) == before
+    # and the next run completes, starting from what the killed one left
+    release(shop.path, repo, cold)
+    assert tree(repo)["Packages/shop-1.0-1.noarch.rpm"] == before["Packages/shop-1.0-1.noarch.rpm"]
+
+
+def test_a_second_release_at_the_same_time_is_refused(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+    app, cache = shared
+    repo = tmp_path / "repo"
+    release(app.path, repo, cache)
+    before = tree(repo)
+    # Hold the lock as a running release would (the lock file records the holder's pid).
+    lock = tmp_path / ".repo.lock"
+    with lock.open("r+") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        holder.write("4242\n")
+        holder.flush()
+        result = release(app.path, repo, cache, expect=1)
+    assert result.output.strip().endswith(
+        f"another rpmdeploy release is publishing to {repo} (pid 4242); try again when it finishes"
+    )
+    assert tree(repo) == before
+    # Two real releases at once: one publishes, the other is refused or runs after; the
+    # repository is whole either way.
+    argv = [sys.executable, "-m", "rpmdeploy", "release", str(app.path), "--out", str(repo),
+            "--cache-dir", str(cache), "--distro", "fedora-43"]  # fmt: skip
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes[0] == 0, outputs
+    if codes[1] != 0:
+        assert any("another rpmdeploy release is publishing" in o for o in outputs), outputs
+    assert tree(repo) == before
+    assert "import check: passed" in run_cli("verify", repo).output
+
+
+def test_signed_release_and_tampering(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+    app, cache = shared
+    repo = tmp_path / "repo"
+    with throwaway_key() as key:
+        assert key.gnupghome is not None
+        result = release(app.path, repo, cache, "--sign", key.key_id, "--gnupghome", str(key.gnupghome))
+    assert "signatures: 13 package(s) signed by RPM-GPG-KEY-repo" in result.output
+    assert (repo / "repodata" / "repomd.xml.asc").is_file()
+    assert "gpgcheck=1" in (repo / "shop.repo").read_text()
+    keyring = tmp_path / "keyring"
+    keyring.mkdir()
+    subprocess.run(["rpmkeys", "--dbpath", str(keyring), "--import", str(repo / "RPM-GPG-KEY-repo")], check=True)
+    checked = subprocess.run(
+        ["rpmkeys", "--dbpath", str(keyring), "--define", "_pkgverify_level all", "--checksig",
+         *map(str, (repo / "Packages").iterdir())],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout
+    assert "verified" in run_cli("verify", repo).output
+    # Flip bytes in the payload of one published package: verify names it.
+    victim = repo / "Packages" / "python3-delta-2-1.noarch.rpm"
+    data = bytearray(victim.read_bytes())
+    data[-200] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    result = run_cli("verify", repo, expect=None)
+    assert result.exit_code != 0
+    assert "python3-delta-2-1.noarch.rpm" in result.output
+    assert result.output.startswith("rpmdeploy: error: ")
+
+
+def test_timing_is_reported(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+    app, cache = shared
+    started = time.monotonic()
+    result = release(app.path, tmp_path / "repo", cache, "--no-verify")
+    assert "verification skipped (--no-verify)" in result.output
+    assert "published " in result.output and " MB" in result.output
+    assert time.monotonic() - started < 120
