@@ -430,30 +430,30 @@ def read_hints(app_dir: Path, *, missing_ok: bool = False) -> list[Hint]:
     return parse_hints(text, source=str(path))
 
 
-def _strip_comment(line: str) -> str:
+def _unquoted_index(text: str, wanted: str) -> int | None:
+    """Index of the first ``wanted`` outside quotes (markers quote their strings)."""
     quote = ""
-    for index, char in enumerate(line):
+    for index, char in enumerate(text):
         if quote:
             if char == quote:
                 quote = ""
         elif char in "\"'":
             quote = char
-        elif char == "#":
-            return line[:index]
-    return line
+        elif char == wanted:
+            return index
+    return None
+
+
+def _strip_comment(line: str) -> str:
+    index = _unquoted_index(line, "#")
+    return line if index is None else line[:index]
 
 
 def _split_marker(body: str) -> tuple[str, str | None]:
-    quote = ""
-    for index, char in enumerate(body):
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == ";":
-            return body[:index].strip(), body[index + 1 :].strip()
-    return body, None
+    index = _unquoted_index(body, ";")
+    if index is None:
+        return body, None
+    return body[:index].strip(), body[index + 1 :].strip()
 
 
 def _parse_line(body: str, source: str, number: int) -> Hint:

@@ -60,112 +60,121 @@ def fetch_artifacts(
     pinned: PinnedSet, target: Target, options: FetchOptions, cache: Cache, log: Path
 ) -> dict[str, Artifact]:
     """Return an Artifact for every pin, downloading only what the cache lacks."""
+    fetch = _Fetch(pinned, target, options, cache, log)
     found: dict[str, Artifact] = {}
     missing: list[Pin] = []
     for pin in pinned.pins:
-        cached = _cached_artifact(pin, target, options, cache)
+        cached = fetch.cached(pin)
         if cached is None:
             missing.append(pin)
         else:
             found[pin.name] = cached
     if missing:
-        found.update(_download(missing, pinned, target, options, cache, log))
+        found.update(fetch.download(missing))
     return {pin.name: found[pin.name] for pin in pinned.pins}
 
 
-def _choice_key(pin: Pin, target: Target, options: FetchOptions) -> str:
-    return stable_key(
-        pin.requirement,
-        sorted(pin.hashes),
-        target.python_version,
-        target.arch,
-        target.glibc,
-        options.wants_sdist(pin.name),
-    )
+@dataclass(frozen=True)
+class _Fetch:
+    """One fetch run: where the pins come from, what they are for, where they go."""
 
+    pinned: PinnedSet
+    target: Target
+    options: FetchOptions
+    cache: Cache
+    log: Path
 
-def _cached_artifact(
-    pin: Pin, target: Target, options: FetchOptions, cache: Cache
-) -> Artifact | None:
-    choice = cache.read_json("artifacts", "choices", _choice_key(pin, target, options) + ".json")
-    if choice is None:
-        return None
-    path = cache.root / "artifacts" / choice["sha256"] / choice["filename"]
-    if not path.is_file() or f"sha256:{choice['sha256']}" not in pin.hashes:
-        return None
-    return Artifact(pin, path, choice["sha256"])
+    def choice_key(self, pin: Pin) -> str:
+        """Which file pip picked for this pin depends on the target and on forced sdists."""
+        return stable_key(
+            pin.requirement,
+            sorted(pin.hashes),
+            self.target.python_version,
+            self.target.arch,
+            self.target.glibc,
+            self.options.wants_sdist(pin.name),
+        )
 
+    def cached(self, pin: Pin) -> Artifact | None:
+        choice = self.cache.read_json("artifacts", "choices", self.choice_key(pin) + ".json")
+        if choice is None:
+            return None
+        path = self.cache.root / "artifacts" / choice["sha256"] / choice["filename"]
+        if not path.is_file() or f"sha256:{choice['sha256']}" not in pin.hashes:
+            return None
+        return Artifact(pin, path, choice["sha256"])
 
-def _download(
-    pins: list[Pin],
-    pinned: PinnedSet,
-    target: Target,
-    options: FetchOptions,
-    cache: Cache,
-    log: Path,
-) -> dict[str, Artifact]:
-    try:
-        return _download_batch(pins, pinned, target, options, cache, log)
-    except FetchError:
-        if len(pins) == 1:
-            raise
-    # The batch failed: fetch one by one so the error names every package that fails.
-    results: dict[str, Artifact] = {}
-    errors: list[str] = []
-    for pin in pins:
+    def download(self, pins: list[Pin]) -> dict[str, Artifact]:
         try:
-            results.update(_download_batch([pin], pinned, target, options, cache, log))
-        except FetchError as exc:
-            errors.append(str(exc))
-    if errors:
-        raise FetchError("; ".join(errors))
-    return results
-
-
-def _download_batch(
-    pins: list[Pin],
-    pinned: PinnedSet,
-    target: Target,
-    options: FetchOptions,
-    cache: Cache,
-    log: Path,
-) -> dict[str, Artifact]:
-    base = pinned.source.parent if pinned.source else None
-    with tempfile.TemporaryDirectory(prefix="rpmdeploy-fetch-") as tmp:
-        dest = Path(tmp) / "dl"
-        reqfile = Path(tmp) / "requirements.txt"
-        reqfile.write_text("".join(_requirement_line(pin) for pin in pins))
-        argv = [
-            *_pip(),
-            "download",
-            "--no-deps",
-            "--require-hashes",
-            "--progress-bar",
-            "off",
-            "--dest",
-            str(dest),
-            *pinned.index.pip_args(base),
-            *_binary_args(pins, options),
-            *_platform_args(target),
-            "--requirement",
-            str(reqfile),
-        ]
-        what = _describe(pins)
-        start = log.stat().st_size if log.exists() else 0
-        try:
-            run(argv, log=log, what=what, env=isolated_pip_env(), error=FetchError)
+            return self.download_batch(pins)
         except FetchError:
-            raise FetchError(_explain_pip_failure(pins, log, start)) from None
-        return _store(pins, dest, target, options, cache)
+            if len(pins) == 1:
+                raise
+        # The batch failed: fetch one by one so the error names every package that fails.
+        results: dict[str, Artifact] = {}
+        errors: list[str] = []
+        for pin in pins:
+            try:
+                results.update(self.download_batch([pin]))
+            except FetchError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise FetchError("; ".join(errors))
+        return results
+
+    def download_batch(self, pins: list[Pin]) -> dict[str, Artifact]:
+        base = self.pinned.source.parent if self.pinned.source else None
+        with tempfile.TemporaryDirectory(prefix="rpmdeploy-fetch-") as tmp:
+            dest = Path(tmp) / "dl"
+            reqfile = Path(tmp) / "requirements.txt"
+            reqfile.write_text("".join(_requirement_line(pin) for pin in pins))
+            argv = [
+                sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes",
+                "--progress-bar", "off", "--dest", str(dest),
+                *self.pinned.index.pip_args(base),
+                *_binary_args(pins, self.options),
+                *_platform_args(self.target),
+                "--requirement", str(reqfile),
+            ]  # fmt: skip
+            start = self.log.stat().st_size if self.log.exists() else 0
+            try:
+                run(argv, log=self.log, what=_describe(pins), env=isolated_pip_env(),
+                    error=FetchError)  # fmt: skip
+            except FetchError:
+                raise FetchError(_explain_pip_failure(pins, self.log, start)) from None
+            return self.store(pins, dest)
+
+    def store(self, pins: list[Pin], dest: Path) -> dict[str, Artifact]:
+        """Move downloaded files into the content-addressed cache, checking each hash."""
+        by_name = {pin.name: pin for pin in pins}
+        results: dict[str, Artifact] = {}
+        for file in sorted(dest.iterdir()) if dest.is_dir() else []:
+            name = _artifact_project(file.name)
+            pin = by_name.get(name) if name else None
+            if pin is None:
+                raise FetchError(f"pip downloaded an unexpected file {file.name!r}")
+            digest = sha256_file(file)
+            if f"sha256:{digest}" not in pin.hashes:
+                # pip checked hashes already; this guards a pin listing only sha384/512.
+                raise FetchError(f"{pin.name}: hash of {file.name} does not match the pins")
+            final_dir = self.cache.dir("artifacts", digest)
+            final = final_dir / file.name
+            if not final.exists():
+                tmp = final_dir / f".{file.name}.{os.getpid()}.tmp"
+                shutil.copyfile(file, tmp)
+                os.replace(tmp, final)
+            choice = {"sha256": digest, "filename": file.name}
+            self.cache.write_json(choice, "artifacts", "choices", self.choice_key(pin) + ".json")
+            results[pin.name] = Artifact(pin, final, digest)
+        for pin in pins:
+            if pin.name not in results:
+                raise FetchError(f"{pin.name}: pip reported success but downloaded nothing")
+        return results
 
 
 def _requirement_line(pin: Pin) -> str:
     hashes = " ".join(f"--hash={h}" for h in pin.hashes)
     return f"{pin.requirement} {hashes}\n"
-
-
-def _pip() -> list[str]:
-    return [sys.executable, "-m", "pip"]
 
 
 def _binary_args(pins: Iterable[Pin], options: FetchOptions) -> list[str]:
@@ -199,37 +208,6 @@ def _platform_args(target: Target) -> list[str]:
         "--platform",
         f"linux_{target.arch}",
     ]
-
-
-def _store(
-    pins: list[Pin], dest: Path, target: Target, options: FetchOptions, cache: Cache
-) -> dict[str, Artifact]:
-    by_name = {pin.name: pin for pin in pins}
-    results: dict[str, Artifact] = {}
-    for file in sorted(dest.iterdir()) if dest.is_dir() else []:
-        name = _artifact_project(file.name)
-        pin = by_name.get(name) if name else None
-        if pin is None:
-            raise FetchError(f"pip downloaded an unexpected file {file.name!r}")
-        digest = sha256_file(file)
-        if f"sha256:{digest}" not in pin.hashes:
-            # pip checked hashes already; this guards against a pin listing only sha384/512.
-            raise FetchError(f"{pin.name}: hash of {file.name} does not match the pinned hashes")
-        final_dir = cache.dir("artifacts", digest)
-        final = final_dir / file.name
-        if not final.exists():
-            tmp = final_dir / f".{file.name}.{os.getpid()}.tmp"
-            shutil.copyfile(file, tmp)
-            os.replace(tmp, final)
-        choice = {"sha256": digest, "filename": file.name}
-        cache.write_json(
-            choice, "artifacts", "choices", _choice_key(pin, target, options) + ".json"
-        )
-        results[pin.name] = Artifact(pin, final, digest)
-    for pin in pins:
-        if pin.name not in results:
-            raise FetchError(f"{pin.name}: pip reported success but downloaded nothing")
-    return results
 
 
 def _artifact_project(filename: str) -> NormalizedName | None:

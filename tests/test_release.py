@@ -234,3 +234,17 @@ def test_timing_is_reported(shared: tuple[AppDir, Path], tmp_path: Path) -> None
     assert "verification skipped (--no-verify)" in result.output
     assert "published " in result.output and " MB" in result.output
     assert time.monotonic() - started < 120
+
+
+def test_release_refuses_unpinned_and_pins_when_asked(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+    shop, cache = shared
+    app = new_app(tmp_path / "fresh", shop.wheelhouse, "delta\n")
+    (app.path / "rpmdeploy.toml").write_text(TOML)
+    (app.path / "external-dependencies.txt").write_text("")
+    repo = tmp_path / "repo"
+    result = release(app.path, repo, cache, expect=1)
+    assert "dependencies.txt not found: run 'rpmdeploy pin" in result.output
+    assert not repo.exists()
+    result = release(app.path, repo, cache, "--pin", "--no-index", "--find-links", str(shop.wheelhouse))
+    assert "delta==2.0" in app.pinned.read_text()
+    assert sorted(p.name for p in (repo / "Packages").iterdir()) == ["python3-delta-2-1.noarch.rpm", "shop-1.0-1.noarch.rpm"]
