@@ -71,8 +71,10 @@ $(VENV)/.installed: pyproject.toml setup.py | system-deps
 # Build backends the fixture packages need, fetched once (hash-checked) so tests stay offline.
 test-deps: .cache/test-wheelhouse/.done
 
-.cache/test-wheelhouse/.done: tests/backend-wheels.txt | venv
+.cache/test-wheelhouse/.done: tests/backend-wheels.txt tests/backend-wheels-py39.txt | venv
 	$(PIP) download -q --no-deps --require-hashes -r tests/backend-wheels.txt -d .cache/test-wheelhouse
+	$(PIP) download -q --no-deps --require-hashes -r tests/backend-wheels-py39.txt \
+	    -d .cache/test-wheelhouse
 	$(PIP) install -q --no-index --find-links .cache/test-wheelhouse -r tests/backend-wheels.txt
 	touch $@
 

@@ -226,8 +226,11 @@ def pin(
     is_host = target == "host"
     resolved = resolve_target(target, python if is_host else None)
     index = IndexOptions(index_url, extra_index_url, find_links, no_index)
-    options = PinOptions(index, upgrade, upgrade_package, None if is_host else python)
-    log = Cache(default_cache_dir()).dir("logs") / f"pin-{os.getpid()}.log"
+    cache = Cache(default_cache_dir())
+    options = PinOptions(
+        index, upgrade, upgrade_package, None if is_host else python, cache.dir("tools")
+    )
+    log = cache.dir("logs") / f"pin-{os.getpid()}.log"
     click.echo(f"pinning {app_dir / 'dependencies.in'} for {_describe(resolved)}...", err=True)
     path = compile_pins(app_dir, resolved, options, log)
     click.echo(f"wrote {path}", err=True)
@@ -259,7 +262,7 @@ def rpms(
     forced = _forced_sdists(app_dir, no_binary, all_sdists)
     options = _rpms_options(**build, jobs=jobs, no_binary=forced)
     click.echo(f"building RPMs for {app_dir} (target {_describe(options.target)})", err=True)
-    result = build_rpms(app_dir, out, options, progress=_print_progress)
+    result = build_rpms(app_dir, out, options, progress=PROGRESS)
     _print_summary(result)
     if result.failed:
         sys.exit(1)
@@ -292,7 +295,7 @@ def app(
     options = _rpms_options(**build)
     settings = _app_options(app_dir, app_name, app_version, distro, strict)
     outcome = build_app_rpm(app_dir, out, options, settings)
-    _print_progress(outcome, 1, 1)
+    PROGRESS.package(outcome, 1, 1)
     if outcome.status == "failed":
         click.echo(f"FAILED {outcome.name} {outcome.version}: {outcome.error}", err=True)
         click.echo(f"       log: {outcome.log}", err=True)
@@ -396,11 +399,11 @@ def release(
         signing=SigningKey(sign_key, gnupghome) if sign_key else None,
         base_url=base_url,
         verify=not no_verify,
-        pin=PinOptions(index) if do_pin else None,
+        pin=PinOptions(index, tools_dir=options.cache.dir("tools")) if do_pin else None,
     )
     click.echo(f"releasing {app_dir} into {repo_dir} (target {_describe(options.target)})",
                err=True)  # fmt: skip
-    result = run_release(app_dir, repo_dir, release_options, progress=_print_progress)
+    result = run_release(app_dir, repo_dir, release_options, progress=PROGRESS)
     _print_release(result)
     if result.repo is None:
         sys.exit(1)
@@ -460,15 +463,24 @@ def _describe(target: Target) -> str:
     return f"{target.name}, Python {target.python_version}, {target.arch}"
 
 
-def _print_progress(outcome: PackageOutcome, done: int, total: int) -> None:
-    width = len(str(total))
-    timing = f" ({outcome.seconds:.1f}s)" if outcome.status == "built" else ""
-    status = click.style(
-        f"{outcome.status:<6}",
-        fg={"built": "green", "cached": "cyan", "failed": "red"}[outcome.status],
-    )
-    click.echo(f"[{done:>{width}}/{total}] {status} {outcome.name} {outcome.version}{timing}",
-               err=True)  # fmt: skip
+class _Progress:
+    """Progress on stderr: a line per stage and per finished package."""
+
+    def stage(self, message: str) -> None:
+        click.echo(click.style(f"-- {message}", bold=True), err=True)
+
+    def package(self, outcome: PackageOutcome, done: int, total: int) -> None:
+        width = len(str(total))
+        timing = f" ({outcome.seconds:.1f}s)" if outcome.status == "built" else ""
+        status = click.style(
+            f"{outcome.status:<6}",
+            fg={"built": "green", "cached": "cyan", "failed": "red"}[outcome.status],
+        )
+        click.echo(f"[{done:>{width}}/{total}] {status} {outcome.name} {outcome.version}{timing}",
+                   err=True)  # fmt: skip
+
+
+PROGRESS = _Progress()
 
 
 def _print_outcomes(outcomes: tuple[PackageOutcome, ...], seconds: float) -> None:

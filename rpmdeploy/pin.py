@@ -8,6 +8,7 @@ user gives are written into the file, and ``rpms`` honours them when fetching.
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import shlex
 import shutil
@@ -22,7 +23,7 @@ from packaging.version import InvalidVersion, Version
 
 from rpmdeploy._run import capture, isolated_pip_env, run
 from rpmdeploy.errors import PinError
-from rpmdeploy.targets import Target
+from rpmdeploy.targets import Target, find_python, python_version_of
 
 IN_FILE = "dependencies.in"
 PINNED_FILE = "dependencies.txt"
@@ -244,6 +245,8 @@ class PinOptions:
     upgrade: bool = False
     upgrade_packages: tuple[str, ...] = ()
     python: str | None = None  # interpreter to resolve under; default: the target's
+    # Where to make a venv with pip-tools for a target interpreter that lacks it (None: don't).
+    tools_dir: Path | None = None
 
 
 def compile_pins(app_dir: Path, target: Target, options: PinOptions, log: Path) -> Path:
@@ -251,11 +254,12 @@ def compile_pins(app_dir: Path, target: Target, options: PinOptions, log: Path) 
     source = app_dir / IN_FILE
     if not source.is_file():
         raise PinError(f"{source} not found: list the app's top-level dependencies there")
-    python = options.python or find_target_python(target)
-    if options.python and not _same_version(python, target):
+    if options.python and python_version_of(options.python) != target.python_version:
         raise PinError(
-            f"{python} is not Python {target.python_version}, the Python of target {target.name}"
+            f"{options.python} is not Python {target.python_version}, the Python of target "
+            f"{target.name}"
         )
+    python = find_target_python(target, options, log)
     argv = [
         python,
         "-m",
@@ -296,29 +300,45 @@ def _ensure_no_index_line(path: Path) -> None:
     path.write_text("".join(lines))
 
 
-def find_target_python(target: Target) -> str:
-    """The interpreter whose version matches the target's, with pip-tools importable."""
-    fallback = target.interpreter if target.is_host else f"python{target.python_version}"
-    for candidate in (sys.executable, fallback):
-        path = shutil.which(candidate)
-        if path and _same_version(path, target) and _has_piptools(path):
+def find_target_python(target: Target, options: PinOptions, log: Path) -> str:
+    """An interpreter of the target's X.Y with pip-tools importable.
+
+    rpmdeploy's own interpreter when it matches, else the target's (the host's python3, or
+    ``pythonX.Y`` on PATH for a distribution target).  An interpreter without pip-tools gets
+    a cached venv with it (``options.tools_dir``), installed from the pin's own indexes.
+    """
+    if options.python:
+        found = [options.python]
+    else:
+        preferred = (sys.executable, target.interpreter) if target.is_host else (sys.executable,)
+        found = find_python(target.python_version, preferred)
+    for path in found:
+        if _has_piptools(path):
             return path
+    if found and options.tools_dir is not None:
+        return _piptools_venv(found[0], target, options, log)
     raise PinError(
-        f"no Python {target.python_version} with pip-tools found to pin for target "
-        f"{target.name}: environment markers must be evaluated by the target's Python. "
-        f"Install python{target.python_version} with pip-tools, or pass --python PATH"
+        f"no Python {target.python_version} found to pin for target {target.name}: "
+        "environment markers must be evaluated by the target's Python. Install "
+        f"python{target.python_version} (with pip-tools), or pass --python PATH"
     )
 
 
-def _same_version(python: str, target: Target) -> bool:
-    try:
-        out = capture(
-            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            what="python version",
-        )
-    except Exception:  # noqa: BLE001 - any failure means "not this interpreter"
-        return False
-    return out.strip() == target.python_version
+def _piptools_venv(python: str, target: Target, options: PinOptions, log: Path) -> str:
+    """A venv of ``python`` with this rpmdeploy's pip-tools version, made once and cached."""
+    assert options.tools_dir is not None
+    version = importlib.metadata.version("pip-tools")
+    venv = options.tools_dir / f"pip-tools-{version}-py{target.python_version}"
+    venv_python = venv / "bin" / "python"
+    if _has_piptools(str(venv_python)):
+        return str(venv_python)
+    shutil.rmtree(venv, ignore_errors=True)
+    what = f"installing pip-tools {version} for Python {target.python_version} ({python})"
+    run([python, "-m", "venv", venv], log=log, what=what, error=PinError)
+    install = [str(venv_python), "-m", "pip", "install", "--quiet", *options.index.pip_args(),
+               f"pip-tools=={version}"]  # fmt: skip
+    run(install, log=log, what=what, env=isolated_pip_env(), error=PinError)
+    return str(venv_python)
 
 
 def _has_piptools(python: str) -> bool:

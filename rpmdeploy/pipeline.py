@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from rpmdeploy import __version__
 from rpmdeploy.app import (
@@ -88,11 +88,27 @@ class RpmsReport:
         return tuple(o for o in self.outcomes if o.status == "failed")
 
 
-Progress = Callable[[PackageOutcome, int, int], None]
+class Reporter(Protocol):
+    """Where a long run says what it is doing (the CLI prints; the library never does)."""
+
+    def stage(self, message: str) -> None: ...
+
+    def package(self, outcome: PackageOutcome, done: int, total: int) -> None: ...
+
+
+class Silent:
+    def stage(self, message: str) -> None:
+        pass
+
+    def package(self, outcome: PackageOutcome, done: int, total: int) -> None:
+        pass
+
+
+SILENT = Silent()
 
 
 def build_rpms(
-    app_dir: Path, out: Path, options: RpmsOptions, progress: Progress | None = None
+    app_dir: Path, out: Path, options: RpmsOptions, progress: Reporter = SILENT
 ) -> RpmsReport:
     """Build every pin of ``APP_DIR/dependencies.txt`` into ``out`` (RPMS/, SRPMS/, logs/)."""
     started = time.monotonic()
@@ -105,13 +121,15 @@ def build_rpms(
 
 
 def build_dependencies(
-    app_dir: Path, options: RpmsOptions, progress: Progress | None = None
+    app_dir: Path, options: RpmsOptions, progress: Reporter = SILENT
 ) -> list[PackageOutcome]:
     """Fetch and build every pin of ``APP_DIR/dependencies.txt`` (no publishing)."""
     pinned = read_pins(app_dir, options.target)
+    progress.stage(f"fetching {len(pinned.pins)} pinned artifacts (hash-checked, cached)")
     artifacts = fetch_artifacts(
         pinned, options.target, options.fetch, options.cache, run_log_dir(options) / "fetch.log"
     )
+    progress.stage(f"building {len(pinned.pins)} packages, {options.jobs} at a time")
     return build_packages(pinned, artifacts, options, progress)
 
 
@@ -124,7 +142,7 @@ def build_packages(
     pinned: PinnedSet,
     artifacts: dict[str, Artifact],
     options: RpmsOptions,
-    progress: Progress | None = None,
+    progress: Reporter = SILENT,
 ) -> list[PackageOutcome]:
     builder = get_builder(options.builder, options.target, options.jobs)
     context = WheelContext(options.target, options.cache, pinned, artifacts)
@@ -138,8 +156,7 @@ def build_packages(
         outcome = _build_one(artifacts[pin.name], context, builder, fingerprint, options)
         with lock:
             done += 1
-            if progress is not None:
-                progress(outcome, done, total)
+            progress.package(outcome, done, total)
         return outcome
 
     # Biggest artifacts first (longest-processing-time first): a large package started last

@@ -21,9 +21,10 @@ from rpmdeploy.app import assumed_runtime_packages, mapping_distro
 from rpmdeploy.errors import VerifyError
 from rpmdeploy.pin import PinOptions, compile_pins
 from rpmdeploy.pipeline import (
+    SILENT,
     AppOptions,
     PackageOutcome,
-    Progress,
+    Reporter,
     RpmsOptions,
     build_app_outcome,
     build_dependencies,
@@ -38,7 +39,7 @@ from rpmdeploy.repo import (
     repo_lock,
 )
 from rpmdeploy.sign import SigningKey
-from rpmdeploy.targets import Target, resolve_target
+from rpmdeploy.targets import Target, find_python, resolve_target
 from rpmdeploy.verify import VerifyReport, base_provides_for, verify_repo
 
 RELEASE_FILE = "rpmdeploy-release.json"
@@ -98,7 +99,7 @@ class ReleaseRecord:
 
 
 def release(
-    app_dir: Path, repo_dir: Path, options: ReleaseOptions, progress: Progress | None = None
+    app_dir: Path, repo_dir: Path, options: ReleaseOptions, progress: Reporter = SILENT
 ) -> ReleaseReport:
     # The repository lock is held from the start: a second release into the same REPO_DIR
     # fails at once instead of after its builds.
@@ -107,21 +108,25 @@ def release(
 
 
 def _release(
-    app_dir: Path, repo_dir: Path, options: ReleaseOptions, progress: Progress | None
+    app_dir: Path, repo_dir: Path, options: ReleaseOptions, progress: Reporter
 ) -> ReleaseReport:
     started = time.monotonic()
     build = options.build
     logs = run_log_dir(build)
     if options.pin is not None:
+        progress.stage("pinning dependencies.in (pip-compile)")
         compile_pins(app_dir, build.target, options.pin, logs / "pin.log")
     outcomes = build_dependencies(app_dir, build, progress)
+    progress.stage("building the app RPM")
     app = build_app_outcome(app_dir, build, options.app, exclude=repo_dir)
     outcomes.append(app)
-    if progress is not None:
-        progress(app, len(outcomes), len(outcomes))
+    progress.package(app, len(outcomes), len(outcomes))
     if any(o.status == "failed" for o in outcomes):
         return ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started)
 
+    progress.stage(
+        "publishing the repository" + (" (verifying it before the swap)" if options.verify else "")
+    )
     record = _record(app_dir, app, options)
     verified: list[VerifyReport] = []
     key_name = public_key_name(repo_dir)
@@ -214,6 +219,9 @@ def _verifier(
 def _verify(
     repo: Path, record: ReleaseRecord, target: Target, key: Path | None, log: Path
 ) -> VerifyReport:
+    # An interpreter of the target's X.Y, when this machine has one (pyenv's, say), runs
+    # the WSGI check; otherwise the report says the check was skipped.
+    pythons = find_python(target.python_version, ("/usr/bin/python3",))
     return verify_repo(
         repo,
         record.app,
@@ -224,6 +232,7 @@ def _verify(
         gpg_key=key,
         import_check=wsgi_check_code(record),
         log=log,
+        interpreter=pythons[0] if pythons else "/usr/bin/python3",
     )
 
 

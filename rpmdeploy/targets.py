@@ -9,6 +9,7 @@ fedora-conventions.md (``--name-prefix``/``--install-prefix``) is one value to p
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
 import shutil
@@ -18,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from rpmdeploy._run import capture
-from rpmdeploy.errors import UsageError
+from rpmdeploy.errors import RpmdeployError, UsageError
 
 HOST = "host"
 _NAME_PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9.+_-]*-$")
@@ -172,6 +173,34 @@ def host_target(interpreter: str) -> Target:
         arch=host_arch(),
         is_host=True,
     )
+
+
+def find_python(version: str, extra: tuple[str, ...] = ()) -> list[str]:
+    """Working interpreters of Python ``version`` (X.Y) on this machine, best first.
+
+    ``extra`` candidates come first.  pyenv's shims answer only for the selected version,
+    so pyenv's installs are looked at directly.
+    """
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    installed = sorted(str(p) for p in pyenv.glob(f"{version}.*/bin/python{version}"))
+    found = []
+    for candidate in (*extra, f"python{version}", *installed):
+        path = shutil.which(candidate)
+        if path and path not in found and python_version_of(path) == version:
+            found.append(path)
+    return found
+
+
+def python_version_of(python: str) -> str | None:
+    """X.Y of an interpreter, or None when it does not run."""
+    try:
+        out = capture(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            what="python version",
+        )
+    except RpmdeployError:
+        return None
+    return out.strip()
 
 
 def host_arch() -> str:

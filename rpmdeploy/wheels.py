@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import sys
 import tarfile
@@ -30,7 +29,7 @@ from rpmdeploy.cache import Cache, stable_key
 from rpmdeploy.errors import BuildError, FetchError
 from rpmdeploy.fetch import Artifact
 from rpmdeploy.pin import PinnedSet
-from rpmdeploy.targets import Target
+from rpmdeploy.targets import Target, find_python, python_version_of
 
 
 @dataclass(frozen=True)
@@ -101,8 +100,11 @@ def _build(
     try:
         dynamic = sorted(builder.get_requires_for_build("wheel"))
         if any(r not in requires for r in dynamic):
+            # The backend asked for more (setuptools asks for wheel, say): an environment
+            # with all of it, and the build runs there.
             requires = sorted({*requires, *dynamic})
             python = _build_env_python(ctx, requires, log)
+            builder = ProjectBuilder(source, python_executable=python, runner=_runner(log))
         wheel = Path(builder.build("wheel", outdir))
     except (BuildBackendException, BuildException, BuildError):
         raise BuildError(
@@ -152,28 +154,35 @@ def _build_env_python(ctx: WheelContext, requires: Sequence[str], log: Path) -> 
 def _create_build_env(
     ctx: WheelContext, interpreter: str, key: str, requires: Sequence[str], log: Path
 ) -> None:
+    # rpmdeploy's own pip serves an env of its own Python version (fast: no ensurepip);
+    # another version gets its own pip, which knows which wheels fit it.
+    own_pip = python_version_of(interpreter) == f"{sys.version_info[0]}.{sys.version_info[1]}"
     with ctx.cache.staging("buildenvs", key) as tmp:
-        run([interpreter, "-m", "venv", "--without-pip", tmp], log=log, what="creating build env")
+        venv = [interpreter, "-m", "venv", *(["--without-pip"] if own_pip else []), str(tmp)]
+        run(venv, log=log, what="creating build env")
+        python = tmp / "bin" / "python"
+        pip = [sys.executable, "-m", "pip", "--python", str(python)] if own_pip else [
+            str(python), "-m", "pip"]  # fmt: skip
         if requires:
-            _install_build_requires(ctx, tmp / "bin" / "python", requires, log)
+            _install_build_requires(ctx, pip, requires, log, tmp)
         (tmp / ".complete").write_text("\n".join(requires) + "\n")
 
 
 def _builder_interpreter(target: Target) -> str:
     if target.is_host:
         return target.interpreter
-    return shutil.which(f"python{target.python_version}") or sys.executable
+    found = find_python(target.python_version)
+    return found[0] if found else sys.executable
 
 
 def _install_build_requires(
-    ctx: WheelContext, python: Path, requires: Sequence[str], log: Path
+    ctx: WheelContext, pip: list[str], requires: Sequence[str], log: Path, env_dir: Path
 ) -> None:
     wheelhouse = ctx.cache.dir("build-wheels")
-    constraints = python.parent.parent / "constraints.txt"
+    constraints = env_dir / "constraints.txt"
     constraints.write_text(ctx.pinned_constraints())
     links = [wheelhouse, *sorted({a.path.parent for a in ctx.artifacts.values() if a.is_wheel})]
     link_args = [arg for link in links for arg in ("--find-links", str(link))]
-    pip = [sys.executable, "-m", "pip", "--python", str(python)]
     offline = [*pip, "install", "--no-index", *link_args, "-c", str(constraints), *requires]
     try:
         run(offline, log=log, what="installing build requirements", env=isolated_pip_env())
@@ -183,7 +192,7 @@ def _install_build_requires(
     # Not all in the local cache yet: one explicit, logged download from the app's indexes.
     base = ctx.pinned.source.parent if ctx.pinned.source else None
     download = [
-        sys.executable, "-m", "pip", "download", "--only-binary", ":all:",
+        *pip[:3], "download", "--only-binary", ":all:",
         "--dest", str(wheelhouse), *ctx.pinned.index.pip_args(base), *link_args,
         "-c", str(constraints), *requires,
     ]  # fmt: skip

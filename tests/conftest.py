@@ -235,7 +235,7 @@ def install_into_root(root: Path, rpms: list[Path]) -> None:
 
 
 def python_in_root(
-    root: Path, code: str, version: str = "3.11"
+    root: Path, code: str, version: str = "3.11", python: str = "/usr/bin/python3"
 ) -> subprocess.CompletedProcess[str]:
     """Run the system Python with the root's site-packages (the installed payload) on its path."""
     paths = [
@@ -244,5 +244,5 @@ def python_in_root(
     ]
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join(map(str, paths))}
     return subprocess.run(
-        ["/usr/bin/python3", "-c", code], env=env, capture_output=True, text=True, check=False
+        [python, "-c", code], env=env, capture_output=True, text=True, check=False
     )

@@ -17,7 +17,7 @@ from conftest import (
 )
 
 from rpmdeploy.errors import UsageError
-from rpmdeploy.targets import known_targets, resolve_target
+from rpmdeploy.targets import find_python, known_targets, resolve_target
 
 
 def test_known_targets() -> None:
@@ -118,3 +118,37 @@ def test_building_for_another_distribution(app_factory, tmp_path: Path) -> None:
     files = file_names(alpha)
     assert "/usr/lib/python3.14/site-packages/alpha/__init__.py" in files
     assert not any(f.endswith(".pyc") for f in files), "no Python 3.14 here to compile bytecode"
+
+
+PYTHON39 = find_python("3.9")
+
+
+@pytest.mark.skipif(not PYTHON39, reason="no Python 3.9 on this machine (pyenv's is used when present)")
+def test_c_extension_for_another_distribution_with_its_python(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """rocky-9 has Python 3.9: with a 3.9 interpreter here, the sdist compiles for it."""
+    app: AppDir = app_factory("alpha\ncext\n")
+    app.pin()  # no environment markers differ between 3.11 and 3.9 in these pins
+    out = tmp_path / "out"
+    run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", "--target", "rocky-9")
+    cext = read_header(next(out.glob("RPMS/x86_64/python3-cext-0.1-1.el9.x86_64.rpm")))
+    assert "python(abi) = 3.9" in deps(cext, "requires")
+    files = file_names(cext)
+    assert any(f.startswith("/usr/lib64/python3.9/site-packages/cext/_speed.cpython-39-") for f in files)
+    root = tmp_path / "root"
+    install_into_root(root, sorted(out.glob("RPMS/*/*.rpm")))
+    result = python_in_root(root, "import alpha, cext; print(cext.add(20, 22))", version="3.9", python=PYTHON39[0])
+    assert result.stdout.strip() == "42", result.stderr
+
+
+@pytest.mark.network
+@pytest.mark.skipif(not PYTHON39, reason="no Python 3.9 on this machine")
+def test_pin_for_another_distribution_uses_its_python(tmp_path: Path) -> None:
+    """Markers are decided by Python 3.9 (pip-tools is installed into a cached venv for it)."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "dependencies.in").write_text('click\nimportlib-metadata; python_version < "3.10"\n')
+    run_cli("pin", app, "--target", "rocky-9")
+    text = (app / "dependencies.txt").read_text()
+    assert "with Python 3.9" in text
+    assert "importlib-metadata==" in text  # only pinned because the marker holds on 3.9
+    assert "click==8.1." in text  # click 8.2 needs Python 3.10
