@@ -236,6 +236,17 @@ def with_version(settings: AppSettings, version: str | None) -> AppSettings:
 # --- the source tarball ------------------------------------------------------------------------
 
 
+def _is_output(path: Path, output: Path | None) -> bool:
+    """rpmdeploy's own output inside the app dir: OUT, or a repo's generations and lock."""
+    if output is None:
+        return False
+    output = Path(os.path.abspath(output))
+    path = Path(os.path.abspath(path))
+    return path == output or (
+        path.parent == output.parent and path.name.startswith(f".{output.name}.")
+    )
+
+
 def write_source_tarball(
     app_dir: Path, dest: Path, top_dir: str, mtime: int, exclude: Path | None
 ) -> Path:
@@ -261,12 +272,12 @@ def write_source_tarball(
 
 def _app_files(app_dir: Path, exclude: Path | None) -> Iterator[Path]:
     yield app_dir
-    skip = exclude.resolve() if exclude is not None else None
     for root, dirs, files in os.walk(app_dir):
         base = Path(root)
         dirs[:] = sorted(
-            d for d in dirs if d not in _EXCLUDED_DIRS and (base / d).resolve() != skip
+            d for d in dirs if d not in _EXCLUDED_DIRS and not _is_output(base / d, exclude)
         )
+        files = [f for f in files if not _is_output(base / f, exclude)]
         for name in sorted([*dirs, *files]):
             path = base / name
             if path.is_symlink():

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import rpm
 
-from rpmdeploy.app import assumed_runtime_packages, mapping_distro
+from rpmdeploy.app import app_spec_context, assumed_runtime_packages, mapping_distro
 from rpmdeploy.errors import VerifyError
-from rpmdeploy.pin import PinOptions, compile_pins
+from rpmdeploy.pin import PinOptions, compile_pins, read_pins
 from rpmdeploy.pipeline import (
     SILENT,
     AppOptions,
@@ -116,6 +116,11 @@ def _release(
     if options.pin is not None:
         progress.stage("pinning dependencies.in (pip-compile)")
         compile_pins(app_dir, build.target, options.pin, logs / "pin.log")
+    # The app's own checks (bin/wsgiapp, version, external dependencies) before any build.
+    app_spec_context(
+        app_dir, options.app.settings, read_pins(app_dir, build.target), build.target,
+        distro_name=options.app.distro, strict=options.app.strict,
+    )  # fmt: skip
     outcomes = build_dependencies(app_dir, build, progress)
     progress.stage("building the app RPM")
     app = build_app_outcome(app_dir, build, options.app, exclude=repo_dir)

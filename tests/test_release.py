@@ -248,3 +248,28 @@ def test_release_refuses_unpinned_and_pins_when_asked(shared: tuple[AppDir, Path
     result = release(app.path, repo, cache, "--pin", "--no-index", "--find-links", str(shop.wheelhouse))
     assert "delta==2.0" in app.pinned.read_text()
     assert sorted(p.name for p in (repo / "Packages").iterdir()) == ["python3-delta-2-1.noarch.rpm", "shop-1.0-1.noarch.rpm"]
+
+
+def test_repo_inside_the_app_dir_is_not_packaged(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+    shop, cache = shared
+    app = tmp_path / "shop"
+    shutil.copytree(shop.path, app)
+    release(app, app / "repo", cache)
+    release(app, app / "repo", cache)  # the second run finds the first's repo in the app dir
+    files = subprocess.run(
+        ["rpm", "-qpl", str(app / "repo" / "Packages" / "shop-1.0-1.noarch.rpm")],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert "/opt/shop/bin/wsgiapp" in files
+    assert not any("repo" in f for f in files), files
+
+
+def test_app_problems_stop_the_release_before_any_build(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+    shop, _cache = shared
+    app = tmp_path / "shop"
+    shutil.copytree(shop.path, app)
+    (app / "rpmdeploy.toml").write_text('[app]\nname = "shop"\n')
+    result = release(app, tmp_path / "repo", tmp_path / "cold-cache", expect=2)  # usage error
+    assert "the app has no version" in result.output
+    assert "built" not in result.output
+    assert not (tmp_path / "cold-cache" / "builds").exists()
