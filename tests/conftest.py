@@ -246,3 +246,17 @@ def python_in_root(
     return subprocess.run(
         [python, "-c", code], env=env, capture_output=True, text=True, check=False
     )
+
+
+def repin_delta_21(app_dir: Path, links: Path, summary: str = "newer") -> None:
+    """Change one pin: delta 2.0 -> 2.1, a new wheel served from ``links``."""
+    links.mkdir(exist_ok=True)
+    meta = f"Metadata-Version: 2.1\nName: delta\nVersion: 2.1\nSummary: {summary}\n"
+    wheel = make_wheel(links, "delta", "2.1", meta, {"delta/__init__.py": "__version__ = '2.1'\n"})
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    pinned = (app_dir / "dependencies.txt").read_text()
+    start = pinned.index("delta==2.0")
+    end = pinned.index("\n", pinned.index("--hash", start))
+    pinned = pinned[:start] + f"delta==2.1 --hash=sha256:{digest}" + pinned[end:]
+    (app_dir / "dependencies.txt").write_text(f"--find-links {links}\n" + pinned)
+

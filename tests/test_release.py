@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AppDir, make_wheel, new_app, run_cli
+from conftest import AppDir, new_app, repin_delta_21, run_cli
 from test_puppet import puppet
 from test_repo import tree
 from test_sign import throwaway_key
@@ -112,16 +112,7 @@ def test_changing_one_pin_rebuilds_it_and_prunes_the_old(
     shutil.copytree(shop.path, app)
     repo = tmp_path / "repo"
     release(app, repo, cache)
-    links = tmp_path / "newer"
-    links.mkdir()
-    wheel = make_wheel(links, "delta", "2.1", "Metadata-Version: 2.1\nName: delta\nVersion: 2.1\n", {"delta/__init__.py": ""})
-    digest = subprocess.run(["sha256sum", wheel], capture_output=True, text=True, check=True).stdout.split()[0]
-    pinned = (app / "dependencies.txt").read_text()
-    start = pinned.index("delta==2.0")
-    end = pinned.index("\n", pinned.index("--hash", start))
-    (app / "dependencies.txt").write_text(
-        f"--find-links {links}\n" + pinned[:start] + f"delta==2.1 --hash=sha256:{digest}" + pinned[end:]
-    )
+    repin_delta_21(app, tmp_path / "newer")
     result = release(app, repo, cache)
     # delta, and the app whose Requires name delta's exact version
     assert "6 packages: 2 built, 4 cached, 0 failed" in result.output

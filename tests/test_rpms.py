@@ -19,9 +19,9 @@ from conftest import (
     deps,
     file_names,
     install_into_root,
-    make_wheel,
     python_in_root,
     read_header,
+    repin_delta_21,
     run_cli,
 )
 
@@ -172,20 +172,7 @@ def test_rerun_with_nothing_changed_builds_nothing(built_app: BuiltApp) -> None:
 def test_changing_one_pin_rebuilds_only_that_package(built_app: BuiltApp, tmp_path: Path) -> None:
     app = tmp_path / "app"
     shutil.copytree(built_app.app.path, app)
-    links = tmp_path / "newer"
-    links.mkdir()
-    wheel = make_wheel(
-        links, "delta", "2.1", "Metadata-Version: 2.1\nName: delta\nVersion: 2.1\nSummary: newer\n",
-        {"delta/__init__.py": "__version__ = '2.1'\n"},
-    )  # fmt: skip
-    digest = subprocess.run(
-        ["sha256sum", wheel], capture_output=True, text=True, check=True
-    ).stdout.split()[0]
-    pinned = (app / "dependencies.txt").read_text()
-    start = pinned.index("delta==2.0")
-    end = pinned.index("\n", pinned.index("--hash", start))
-    pinned = pinned[:start] + f"delta==2.1 --hash=sha256:{digest}" + pinned[end:]
-    (app / "dependencies.txt").write_text(f"--find-links {links}\n" + pinned)
+    repin_delta_21(app, tmp_path / "newer")
     out = tmp_path / "out"
     result = run_cli("rpms", app, "--out", out, "--cache-dir", built_app.cache)
     assert "5 packages: 1 built, 4 cached, 0 failed" in result.output
