@@ -31,6 +31,15 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def link_or_copy(source: Path, dest: Path) -> None:
+    """A hard link where the file system allows one (no copy of big files), else a copy
+    that keeps the mtime (createrepo_c and HTTP caches look at it)."""
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copy2(source, dest)
+
+
 def stable_key(*parts: object) -> str:
     """A short hex key over JSON-able parts; any change in any part changes the key."""
     text = json.dumps(parts, sort_keys=True, default=str)

@@ -32,7 +32,7 @@ from rpmdeploy.app import (
 )
 from rpmdeploy.appconfig import AppSettings
 from rpmdeploy.builders import Builder, BuildRequest, get_builder
-from rpmdeploy.cache import Cache, sha256_file, stable_key
+from rpmdeploy.cache import Cache, link_or_copy, sha256_file, stable_key
 from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.fetch import Artifact, FetchOptions, fetch_artifacts
 from rpmdeploy.metadata import read_wheel_metadata
@@ -393,8 +393,5 @@ def publish(outcomes: list[PackageOutcome], out: Path) -> None:
 def _atomic_copy(source: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    try:
-        os.link(source, tmp)
-    except OSError:
-        shutil.copyfile(source, tmp)
+    link_or_copy(source, tmp)
     os.replace(tmp, dest)

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import rpm
-
 from rpmdeploy.app import app_spec_context, assumed_runtime_packages, mapping_distro
 from rpmdeploy.errors import VerifyError
 from rpmdeploy.pin import PinOptions, compile_pins, read_pins
@@ -36,6 +34,7 @@ from rpmdeploy.repo import (
     canonical_repo_dir,
     public_key_name,
     publish_repo,
+    read_rpm,
     repo_lock,
 )
 from rpmdeploy.sign import SigningKey
@@ -165,13 +164,12 @@ def verify_published(repo_dir: Path, log: Path, key: Path | None = None) -> Veri
 
 def _record(app_dir: Path, app: PackageOutcome, options: ReleaseOptions) -> ReleaseRecord:
     target = options.build.target
-    header = _header(app.rpms[0])
-    epoch = header[rpm.RPMTAG_EPOCH]
-    evr = f"{header[rpm.RPMTAG_VERSION]}-{header[rpm.RPMTAG_RELEASE]}"
+    package = read_rpm(app.rpms[0])
+    evr = f"{package.version}-{package.release}"
     distro, _note = mapping_distro(target, options.app.distro)
     return ReleaseRecord(
         app=app.name,
-        evr=f"{epoch}:{evr}" if epoch else evr,
+        evr=evr if package.epoch == "0" else f"{package.epoch}:{evr}",
         install_dir=options.app.settings.install_dir,
         target=target.name,
         python=target.interpreter,
@@ -257,10 +255,3 @@ status = []
 body = b"".join(application(environ, lambda s, h, exc_info=None: status.append(s)))
 print(status[0], len(body), "bytes")
 """
-
-
-def _header(path: Path) -> rpm.hdr:
-    ts = rpm.TransactionSet()
-    ts.setVSFlags(rpm._RPMVSF_NOSIGNATURES | rpm._RPMVSF_NODIGESTS)
-    with path.open("rb") as f:
-        return ts.hdrFromFdno(f.fileno())

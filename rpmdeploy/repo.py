@@ -64,6 +64,7 @@ from pathlib import Path, PurePosixPath
 import rpm
 
 from rpmdeploy._run import run
+from rpmdeploy.cache import link_or_copy
 from rpmdeploy.errors import RepoError, UsageError
 from rpmdeploy.sign import (
     SigningKey,
@@ -258,7 +259,7 @@ def _assemble(
                 dest.parent.mkdir(exist_ok=True)
                 old = old_by_name.get(package.file_name)
                 if old is not None and _reusable(package, old, signing, fingerprints):
-                    _link_or_copy(old.path, dest)
+                    link_or_copy(old.path, dest)
                     kept.append(package.relpath)
                     continue
                 # A copy, never a link: rpmsign rewrites the file in place.
@@ -269,7 +270,7 @@ def _assemble(
             for package in plan.history:
                 dest = staging / package.relpath
                 dest.parent.mkdir(exist_ok=True)
-                _link_or_copy(package.path, dest)
+                link_or_copy(package.path, dest)
                 kept.append(package.relpath)
         if signing is not None:
             sign_rpms(to_sign, signing, log)
@@ -357,13 +358,6 @@ def _same_bytes(a: Path, b: Path) -> bool:
         return False
 
 
-def _link_or_copy(source: Path, dest: Path) -> None:
-    try:
-        os.link(source, dest)
-    except OSError:  # another file system (an adopted link target), or no hard links
-        shutil.copy2(source, dest)
-
-
 def _make_mtime_distinct(dest: Path, old: RpmFile | None) -> None:
     """Keep createrepo_c --update from reusing a stale entry for a replaced package.
 
@@ -445,7 +439,7 @@ def _sign_metadata(
 # --- reading packages --------------------------------------------------------------------------
 
 
-def _read_rpm(path: Path) -> RpmFile:
+def read_rpm(path: Path) -> RpmFile:
     ts = rpm.TransactionSet()
     ts.setVSFlags(rpm._RPMVSF_NOSIGNATURES | rpm._RPMVSF_NODIGESTS)
     try:
@@ -475,7 +469,7 @@ def _read_rpm(path: Path) -> RpmFile:
 def _read_inputs(paths: Sequence[Path], *, source: bool) -> list[RpmFile]:
     packages: dict[str, RpmFile] = {}
     for path in paths:
-        package = _read_rpm(Path(path))
+        package = read_rpm(Path(path))
         if package.is_source != source:
             kind = "a source" if package.is_source else "a binary"
             wanted = "srpms" if source else "rpms"
@@ -504,7 +498,7 @@ def _scan_previous(previous: Path | None, *, source: bool) -> list[RpmFile]:
     found: dict[str, RpmFile] = {}
     for path in sorted(candidates):
         try:
-            package = _read_rpm(path)
+            package = read_rpm(path)
         except RepoError:
             continue
         if package.is_source == source:

@@ -40,7 +40,7 @@ from typing import Any
 
 from rpmdeploy._run import capture, run
 from rpmdeploy.errors import RpmdeployError, UsageError, VerifyError
-from rpmdeploy.targets import Target, host_arch
+from rpmdeploy.targets import Target, host_arch, python_version_of
 
 STAND_IN = "rpmdeploy-target-base"
 APP_REPO = "rpmdeploy-app"
@@ -450,7 +450,7 @@ def run_in_installroot_python(
     root's purelib and platlib (and ``extra_paths``), with their .pth files processed.
     Failure raises VerifyError with the last line of stderr (the exception, usually).
     """
-    version = _interpreter_version(interpreter)
+    version = python_version_of(interpreter)
     if version != target.python_version:
         found = f"{interpreter} is {version}" if version else f"no {interpreter}"
         raise TargetPythonUnavailable(
@@ -475,20 +475,6 @@ def run_in_installroot_python(
         env=env,
         error=VerifyError,
     )
-
-
-def _interpreter_version(interpreter: str) -> str | None:
-    if not os.access(interpreter, os.X_OK):
-        return None
-    try:
-        out = capture(
-            [interpreter, "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            what=f"asking {interpreter} for its version",
-            error=VerifyError,
-        )
-    except VerifyError:
-        return None
-    return out.strip()
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rpmdeploy._run import run
 from rpmdeploy.builders import BuildRequest, BuildResult
+from rpmdeploy.cache import link_or_copy
 from rpmdeploy.errors import BuildError
 from rpmdeploy.targets import Target
 
@@ -39,7 +40,7 @@ class RpmbuildBuilder:
             for sub in ("SOURCES", "SPECS", "BUILD", "RPMS", "SRPMS", "BUILDROOT"):
                 (topdir / sub).mkdir(parents=True, exist_ok=True)
             for source in request.sources:
-                _link_or_copy(source, topdir / "SOURCES" / source.name)
+                link_or_copy(source, topdir / "SOURCES" / source.name)
             spec = topdir / "SPECS" / request.spec.name
             shutil.copyfile(request.spec, spec)
             argv = ["rpmbuild", "-ba", "--nodeps"]  # BuildRequires are for chroots: Debian's
@@ -98,10 +99,3 @@ def _stable_topdir(request: BuildRequest) -> Iterator[Path]:
         finally:
             shutil.rmtree(topdir, ignore_errors=True)
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _link_or_copy(source: Path, dest: Path) -> None:
-    try:
-        os.link(source, dest)
-    except OSError:
-        shutil.copyfile(source, dest)
