@@ -62,7 +62,7 @@ system-deps:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml setup.py | system-deps
+$(VENV)/.installed: pyproject.toml | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e '.[test]'
@@ -71,11 +71,11 @@ $(VENV)/.installed: pyproject.toml setup.py | system-deps
 # Build backends the fixture packages need, fetched once (hash-checked) so tests stay offline.
 test-deps: .cache/test-wheelhouse/.done
 
-.cache/test-wheelhouse/.done: tests/backend-wheels.txt tests/backend-wheels-py39.txt | venv
-	$(PIP) download -q --no-deps --require-hashes -r tests/backend-wheels.txt -d .cache/test-wheelhouse
-	$(PIP) download -q --no-deps --require-hashes -r tests/backend-wheels-py39.txt \
+.cache/test-wheelhouse/.done: tests/data/backend-wheels.txt tests/data/backend-wheels-py39.txt | venv
+	$(PIP) download -q --no-deps --require-hashes -r tests/data/backend-wheels.txt -d .cache/test-wheelhouse
+	$(PIP) download -q --no-deps --require-hashes -r tests/data/backend-wheels-py39.txt \
 	    -d .cache/test-wheelhouse
-	$(PIP) install -q --no-index --find-links .cache/test-wheelhouse -r tests/backend-wheels.txt
+	$(PIP) install -q --no-index --find-links .cache/test-wheelhouse -r tests/data/backend-wheels.txt
 	touch $@
 
 clean:

@@ -36,7 +36,7 @@ from rpmdeploy.pin import PinnedSet
 from rpmdeploy.targets import Target
 from rpmdeploy.versions import rpm_version
 
-APP_TEMPLATE = "app.spec.j2"
+APP_TEMPLATE = "app/app.spec.j2"
 WSGI_SCRIPT = Path("bin") / "wsgiapp"
 # Never packaged: version control, caches, virtualenvs and rpmdeploy's own output.
 _EXCLUDED_DIRS = frozenset(
@@ -48,10 +48,10 @@ _EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".rpm")
 
 # Files rendered for the app RPM and shipped as spec Sources: (name suffix, template).
 APP_SOURCES = (
-    ("-serve", "app-launcher.py.j2"),
-    (".service", "app.service.j2"),
-    (".sysconfig", "app.sysconfig.j2"),
-    (".sysusers", "app.sysusers.j2"),
+    ("-serve", "app/app-launcher.py.j2"),
+    (".service", "app/app.service.j2"),
+    (".sysconfig", "app/app.sysconfig.j2"),
+    (".sysusers", "app/app.sysusers.j2"),
 )
 
 

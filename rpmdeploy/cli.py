@@ -104,7 +104,8 @@ build_options = _options(
     ),
     click.option(
         "--template-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-        help="Use spec templates from this directory instead of the shipped ones.",
+        help="Directory of template overrides, laid out like the shipped rpmdeploy/templates/ "
+        "(package/, app/, publish/, verify/); templates it lacks come from rpmdeploy.",
     ),
 )  # fmt: skip
 
@@ -255,7 +256,7 @@ def rpms(
     """Build one SRPM and binary RPM per pin of APP_DIR/dependencies.txt.
 
     Every artifact is fetched with its hash checked (a wheel when one fits the target, else
-    the sdist), its spec rendered from spec_templates/python-package.spec.j2 and built with
+    the sdist), its spec rendered from the package/python-package.spec.j2 template and built with
     rpmbuild. Unchanged packages are taken from the cache. If any package fails, all others
     are still attempted, the failures are listed with their logs, and OUT is left as it was.
     """

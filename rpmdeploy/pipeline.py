@@ -37,11 +37,11 @@ from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.fetch import Artifact, FetchOptions, fetch_artifacts
 from rpmdeploy.metadata import read_wheel_metadata
 from rpmdeploy.pin import Pin, PinnedSet, read_pins
+from rpmdeploy.render import render
 from rpmdeploy.specs import (
     PACKAGE_TEMPLATE,
     WHEEL_TOOL,
     binary_name,
-    render,
     spec_context,
     templates_fingerprint,
     wheel_tool_source,

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rpmdeploy.errors import UsageError
-from rpmdeploy.specs import render
+from rpmdeploy.render import render
 
-REPO_TEMPLATE = "yum.repo.j2"
-MANIFEST_TEMPLATE = "puppet-manifest.pp.j2"
+REPO_TEMPLATE = "publish/yum.repo.j2"
+MANIFEST_TEMPLATE = "publish/puppet-manifest.pp.j2"
 # How long servers trust cached metadata: a release must become installable soon after it is
 # published (dnf's default is 48 hours, and a missing version is not refetched).
 METADATA_EXPIRE = 300

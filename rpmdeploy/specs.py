@@ -9,16 +9,10 @@ description line that could turn into a section header (rpm expands ``%%prep`` t
 
 from __future__ import annotations
 
-import hashlib
 import re
-import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
-import jinja2
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -27,15 +21,14 @@ from rpmdeploy import __version__
 from rpmdeploy.errors import MetadataError, SpecError
 from rpmdeploy.fetch import Artifact
 from rpmdeploy.metadata import PackageMetadata
+from rpmdeploy.render import fingerprint
 from rpmdeploy.targets import Target
 from rpmdeploy.versions import rpm_requires, rpm_version
 from rpmdeploy.wheels import BuiltWheel
 
-PACKAGE_TEMPLATE = "python-package.spec.j2"
+PACKAGE_TEMPLATE = "package/python-package.spec.j2"
 WHEEL_TOOL = "rpmdeploy-wheel-tool.py"
-_MAX_DESCRIPTION = 16 * 1024
 _SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]*$")  # "!": epochs in wheel names
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -227,85 +220,10 @@ def _safe_file_name(name: str) -> str:
     return name
 
 
-# --- escaping ----------------------------------------------------------------------------------
-
-
-def rpm_line(value: object) -> str:
-    """One line of inert text for a spec tag: whitespace folded, ``%`` doubled."""
-    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", str(value)))
-    return " ".join(text.split()).replace("%", "%%")
-
-
-def rpm_text(value: object) -> str:
-    """Several lines of inert text for a %description body."""
-    text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
-    text = text[:_MAX_DESCRIPTION]
-    lines = []
-    for raw in text.split("\n"):
-        line = _CONTROL.sub(" ", raw.replace("\t", "    ")).rstrip().replace("%", "%%")
-        # rpm expands %% to % before it checks whether a line starts a section (%prep,
-        # %build, %files...): a leading space keeps any %-line from being read as one.
-        if line.startswith("%"):
-            line = " " + line
-        # A line whose first non-space is '#' is a spec comment and would vanish (rpm checks
-        # after expansion, so no macro helps): a no-break space, which rpm does not skip,
-        # keeps it as text.
-        elif line.lstrip().startswith("#"):
-            line = "\u00a0" + line
-        lines.append(line)
-    return "\n".join(lines).strip("\n") or "."
-
-
-# --- templates ---------------------------------------------------------------------------------
-
-
-def template_dir(override: Path | None = None) -> Path:
-    """``--template-dir``, else the copy installed in the package, else the repository's."""
-    if override is not None:
-        return override
-    installed = Path(str(resources.files("rpmdeploy").joinpath("spec_templates")))
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parent.parent / "spec_templates"
-
-
-@cache
-def _environment(directory: Path) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(directory)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,  # noqa: S701 - output is an rpm spec, escaped by rpm_line/rpm_text
-    )
-    env.filters["rpm_line"] = rpm_line
-    env.filters["rpm_text"] = rpm_text
-    env.filters["pyrepr"] = repr  # Python literals in generated scripts (validated values)
-    return env
-
-
-def render(template: str, context: object, directory: Path | None = None) -> str:
-    try:
-        tmpl = _environment(template_dir(directory)).get_template(template)
-        return tmpl.render(ctx=context)
-    except jinja2.TemplateError as exc:
-        raise SpecError(f"rendering {template} failed: {exc}") from None
-
-
 def wheel_tool_source() -> Path:
     return Path(__file__).resolve().parent / "_wheel_tool.py"
 
 
 def templates_fingerprint(directory: Path | None = None) -> str:
-    """Hash of the package spec templates and the wheel tool: part of each build's key.
-
-    Only what a package spec is rendered from: editing the app's or the repo's templates
-    must not rebuild every Python package.
-    """
-    digest = hashlib.sha256()
-    files: Iterable[Path] = sorted(template_dir(directory).glob("*.spec.j2"))
-    files = [f for f in files if not f.name.startswith("app")]
-    for path in [*files, wheel_tool_source()]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    """Hash of the package templates and the wheel tool: part of each package's cache key."""
+    return fingerprint("package", directory, (wheel_tool_source(),))

@@ -31,7 +31,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import rpm
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
@@ -68,6 +67,8 @@ def rpm_version_compare(a: str, b: str) -> int:
 
     A missing epoch is 0; a missing release sorts below any release (labelCompare's rule).
     """
+    import rpm  # lazily: only comparing needs the bindings (`--help` must work without)
+
     result: int = rpm.labelCompare(_split_evr(a), _split_evr(b))
     return (result > 0) - (result < 0)
 

@@ -17,111 +17,18 @@ import sys
 import textwrap
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import REPO as REPO_ROOT
+from helpers import Built, build_rpm, tree
 
 import rpmdeploy.repo as repo_module
 from rpmdeploy.errors import RepoError
 from rpmdeploy.repo import RepoReport, publish_repo
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
 # --- helpers shared with test_sign.py and test_verify.py --------------------------------------
-
-
-@dataclass(frozen=True)
-class Built:
-    rpm: Path
-    srpm: Path
-
-
-def build_rpm(
-    topdir: Path,
-    name: str,
-    version: str,
-    *,
-    release: str = "1",
-    epoch: int | None = None,
-    requires: tuple[str, ...] = (),
-    files: dict[str, str] | None = None,
-    c_program: str | None = None,
-) -> Built:
-    """Build NAME-VERSION-RELEASE (noarch, or native with a compiled /usr/bin/NAME)."""
-    files = files or {f"/usr/share/{name}/version": f"{name} {version}\n"}
-    install = []
-    for path, text in files.items():
-        install.append(f"mkdir -p %{{buildroot}}{os.path.dirname(path)}")
-        body = text.replace("%", "%%")
-        install.append(f"cat > %{{buildroot}}{path} <<'RPMDEPLOY_EOF'\n{body}RPMDEPLOY_EOF")
-    file_list = list(files)
-    build = ""
-    if c_program is not None:
-        build = (
-            f"cat > prog.c <<'RPMDEPLOY_EOF'\n{c_program}RPMDEPLOY_EOF\ngcc -O0 -o prog prog.c\n"
-        )
-        install.append(f"install -D -m755 prog %{{buildroot}}/usr/bin/{name}")
-        file_list.append(f"/usr/bin/{name}")
-    spec = "\n".join(
-        [
-            f"Name: {name}",
-            f"Version: {version}",
-            f"Release: {release}",
-            *([f"Epoch: {epoch}"] if epoch is not None else []),
-            f"Summary: test package {name}",
-            "License: MIT",
-            *([] if c_program else ["BuildArch: noarch"]),
-            *(f"Requires: {r}" for r in requires),
-            "%description",
-            f"Test package {name}.",
-            "%build",
-            build,
-            "%install",
-            *install,
-            "%files",
-            *file_list,
-            "",
-        ]
-    )
-    specs = topdir / "SPECS"
-    specs.mkdir(parents=True, exist_ok=True)
-    spec_path = specs / f"{name}-{version}-{release}.spec"
-    spec_path.write_text(spec)
-    subprocess.run(
-        [
-            "rpmbuild",
-            "-ba",
-            "--define",
-            f"_topdir {topdir}",
-            "--define",
-            "__os_install_post %{nil}",
-            "--define",
-            "_build_id_links none",
-            "--define",
-            "debug_package %{nil}",
-            str(spec_path),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    arch = "noarch" if c_program is None else os.uname().machine
-    evr = f"{version}-{release}"
-    return Built(
-        rpm=topdir / "RPMS" / arch / f"{name}-{evr}.{arch}.rpm",
-        srpm=topdir / "SRPMS" / f"{name}-{evr}.src.rpm",
-    )
-
-
-def tree(path: Path) -> dict[str, bytes]:
-    """Every file under ``path`` (links followed at the top): relative path -> bytes."""
-    root = path.resolve()
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def served_mtimes(path: Path) -> dict[str, int]:

@@ -17,10 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AppDir, new_app, repin_delta_21, run_cli
-from test_puppet import puppet
-from test_repo import tree
-from test_sign import throwaway_key
+from helpers import AppDir, new_app, puppet, repin_delta_21, run_cli, throwaway_key, tree
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="dnf --installroot needs root")
 

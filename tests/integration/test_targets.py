@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import rpm
-from conftest import (
+from helpers import (
     AppDir,
     deps,
     file_names,

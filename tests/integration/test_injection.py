@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import rpm
-from conftest import AppDir, deps, file_names, make_wheel, read_header, run_cli
+from helpers import AppDir, deps, file_names, make_wheel, read_header, run_cli
 
 
 def hostile_metadata(marker_dir: Path) -> tuple[str, str, str]:

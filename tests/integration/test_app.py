@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import configparser
-import os
 import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import rpm
-from conftest import (
+from helpers import (
     AppDir,
     deps,
     file_names,
@@ -23,6 +19,7 @@ from conftest import (
     python_in_root,
     read_header,
     run_cli,
+    serve_once,
 )
 
 APP_TOML = """\
@@ -134,45 +131,6 @@ def test_installed_app_serves_a_request(shop: BuiltShop, tmp_path: Path) -> None
     launcher = root / "opt/shop/bin/shop-serve"
     assert launcher.read_text().startswith("#!/usr/bin/python3\n")
     assert serve_once(root, "shop", "/") == "shop says hello, alpha 1.0.0"
-
-
-def serve_once(root: Path, app: str, path: str, **settings: str) -> str:
-    """Start the installed launcher of ``app`` on a free loopback port, GET ``path``, stop."""
-    port = free_port()
-    sites = [f"{root}/usr/lib/python3.11/site-packages", f"{root}/usr/lib64/python3.11/site-packages"]
-    env = {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": os.pathsep.join(sites),
-        "RPMDEPLOY_APP_DIR": str(root / "opt" / app),
-        "RPMDEPLOY_BIND": f"127.0.0.1:{port}",
-        **settings,
-    }
-    launcher = root / "opt" / app / "bin" / f"{app}-serve"
-    server = subprocess.Popen(["/usr/bin/python3", str(launcher)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        return get_when_up(f"http://127.0.0.1:{port}{path}", server)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def get_when_up(url: str, server: subprocess.Popen[bytes]) -> str:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"launcher exited: {server.stdout.read() if server.stdout else ''!r}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return str(response.read().decode())
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("launcher did not answer within 20 s")
 
 
 def test_unit_file(shop: BuiltShop, tmp_path: Path) -> None:

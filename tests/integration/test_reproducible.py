@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import BuiltApp, read_header, run_cli
+from helpers import BuiltApp, read_header, run_cli
 
 
 def test_rebuild_elsewhere_is_byte_identical(built_app: BuiltApp, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import AppDir, make_wheel, run_cli
+from helpers import AppDir, make_wheel, run_cli
 
 
 def pinned_app(app_factory, requirements: str) -> AppDir:  # type: ignore[no-untyped-def]

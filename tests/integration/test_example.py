@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import REPO, install_into_root, run_cli
-from test_app import serve_once
+from helpers import REPO, install_into_root, run_cli, serve_once
 
 pytestmark = pytest.mark.network
 

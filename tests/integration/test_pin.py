@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import AppDir, make_wheel, run_cli
+from helpers import AppDir, make_wheel, run_cli
 
 from rpmdeploy.errors import PinError
 from rpmdeploy.pin import parse_pins

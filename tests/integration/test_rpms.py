@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import rpm
-from conftest import (
+from helpers import (
     BuiltApp,
     deps,
     file_names,

@@ -9,16 +9,17 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import make_wheel
+from helpers import make_wheel
 
 from rpmdeploy.fetch import Artifact
 from rpmdeploy.metadata import read_wheel_metadata
 from rpmdeploy.pin import Pin
-from rpmdeploy.specs import PACKAGE_TEMPLATE, render, spec_context
+from rpmdeploy.render import render
+from rpmdeploy.specs import PACKAGE_TEMPLATE, spec_context
 from rpmdeploy.targets import resolve_target
 from rpmdeploy.wheels import BuiltWheel
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).resolve().parent.parent / "data" / "golden"
 METADATA = """\
 Metadata-Version: 2.4
 Name: Golden_Pkg

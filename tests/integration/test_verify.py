@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_repo import Built, build_rpm
-from test_sign import throwaway_key
+from helpers import Built, build_rpm, throwaway_key
 
 from rpmdeploy.errors import VerifyError
 from rpmdeploy.repo import public_key_name, publish_repo
