@@ -22,6 +22,8 @@ from rpmdeploy._run import capture
 from rpmdeploy.errors import RpmdeployError, UsageError
 
 HOST = "host"
+#: The distributions' python3 (shebangs, run time) and the host interpreter by default.
+SYSTEM_PYTHON = "/usr/bin/python3"
 _NAME_PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9.+_-]*-$")
 _ARCHES = ("x86_64", "aarch64", "ppc64le", "s390x")
 
@@ -132,7 +134,7 @@ def resolve_target(name: str | None = None, python: str | None = None) -> Target
     distribution target it is not used here (pinning looks for the target's interpreter).
     """
     if not name or name == HOST:
-        return host_target(python or "/usr/bin/python3")
+        return host_target(python or SYSTEM_PYTHON)
     base, arch = _split_arch(name)
     table = _target_table()
     if base not in table:
@@ -145,7 +147,7 @@ def resolve_target(name: str | None = None, python: str | None = None) -> Target
         name=f"{base}-{arch}",
         python_version=row["python"],
         python_full_version=row["python_full"],
-        interpreter="/usr/bin/python3",
+        interpreter=SYSTEM_PYTHON,
         arch=arch,
         dist=row["dist"],
         glibc=row["glibc"],
