@@ -1,31 +1,42 @@
 """Targets: what the RPMs are built *for* (Python version, paths, dist tag, architecture).
 
 A target is either ``host`` (the machine's own python3, read off the interpreter at run time)
-or a distribution release from ``data/targets.toml`` such as ``fedora-43-x86_64``.  The same
-Target also carries the naming and install location, so the private namespace mode of
-fedora-conventions.md (``--name-prefix``/``--install-prefix``) is one value to pass around.
+or an RPM-family release of ``distributions.py`` such as ``fedora-43-x86_64`` (any name
+``distributions.find_release`` accepts; without an ``-ARCH`` suffix, this machine's arch).
+The same Target also carries the naming and install location, so the private namespace mode
+of fedora-conventions.md (``--name-prefix``/``--install-prefix``) is one value to pass around.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import shutil
-import tomllib
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 
+from rpmdeploy import distributions
 from rpmdeploy._run import capture
+from rpmdeploy.distributions import host_arch
 from rpmdeploy.errors import RpmdeployError, UsageError
 
 HOST = "host"
 #: The distributions' python3 (shebangs, run time) and the host interpreter by default.
 SYSTEM_PYTHON = "/usr/bin/python3"
 _NAME_PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9.+_-]*-$")
-_ARCHES = ("x86_64", "aarch64", "ppc64le", "s390x")
+
+__all__ = [
+    "HOST",
+    "SYSTEM_PYTHON",
+    "Target",
+    "find_python",
+    "host_arch",
+    "host_target",
+    "known_targets",
+    "python_version_of",
+    "resolve_target",
+]
 
 
 @dataclass(frozen=True)
@@ -76,18 +87,7 @@ class Target:
 
     def marker_environment(self) -> dict[str, str]:
         """Values for PEP 508 markers as they are on the target system."""
-        return {
-            "python_version": self.python_version,
-            "python_full_version": self.python_full_version,
-            "implementation_name": "cpython",
-            "implementation_version": self.python_full_version,
-            "platform_python_implementation": "CPython",
-            "os_name": "posix",
-            "sys_platform": "linux",
-            "platform_system": "Linux",
-            "platform_machine": self.arch,
-            "extra": "",
-        }
+        return distributions.marker_environment(self.python_full_version, self.arch)
 
     @property
     def python_tag(self) -> str:
@@ -124,7 +124,8 @@ class Target:
 
 
 def known_targets() -> list[str]:
-    return [HOST, *sorted(_target_table())]
+    """``host`` and every RPM-family release, without an arch suffix."""
+    return [HOST, *sorted(row.name for row in distributions.releases() if row.is_target)]
 
 
 def resolve_target(name: str | None = None, python: str | None = None) -> Target:
@@ -132,27 +133,30 @@ def resolve_target(name: str | None = None, python: str | None = None) -> Target
 
     ``python`` names the interpreter of a host target (default ``/usr/bin/python3``); for a
     distribution target it is not used here (pinning looks for the target's interpreter).
+    A release must be built for the arch (named, or this machine's): else UsageError.
     """
     if not name or name == HOST:
         return host_target(python or SYSTEM_PYTHON)
-    base, arch = _split_arch(name)
-    table = _target_table()
-    if base not in table:
+    row = distributions.find_release(name)
+    if row is None or not row.is_target:
+        why = f" ({row.name} uses .deb packages)" if row is not None else ""
         raise UsageError(
-            f"unknown target {name!r}; known targets: {', '.join(known_targets())} "
+            f"unknown target {name!r}{why}; known targets: {', '.join(known_targets())} "
             "(optionally with an -ARCH suffix such as -x86_64)"
         )
-    row = table[base]
+    if row.arch is None:
+        row = row.with_arch(host_arch())
+    arch = row.arch or host_arch()
     return Target(
-        name=f"{base}-{arch}",
-        python_version=row["python"],
-        python_full_version=row["python_full"],
+        name=f"{row.name}-{arch}",
+        python_version=row.python_version,
+        python_full_version=row.python_full_version,
         interpreter=SYSTEM_PYTHON,
         arch=arch,
-        dist=row["dist"],
-        glibc=row["glibc"],
-        mock_config=row["mock_config"].format(arch=arch),
-        payload=row["payload"],
+        dist=row.dist or "",
+        glibc=row.glibc,
+        mock_config=row.mock_config_for(arch),
+        payload=row.payload or Target.payload,
     )
 
 
@@ -203,23 +207,6 @@ def python_version_of(python: str) -> str | None:
     except RpmdeployError:
         return None
     return out.strip()
-
-
-def host_arch() -> str:
-    machine = platform.machine()
-    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine.lower(), machine)
-
-
-def _split_arch(name: str) -> tuple[str, str]:
-    for arch in _ARCHES:
-        if name.endswith("-" + arch):
-            return name[: -len(arch) - 1], arch
-    return name, host_arch()
-
-
-def _target_table() -> dict[str, dict[str, str]]:
-    text = resources.files("rpmdeploy").joinpath("data/targets.toml").read_text()
-    return tomllib.loads(text)
 
 
 def _is_clean_abs_path(path: str) -> bool:
