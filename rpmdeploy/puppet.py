@@ -29,6 +29,7 @@ from pathlib import Path
 
 from rpmdeploy.errors import UsageError
 from rpmdeploy.render import render
+from rpmdeploy.rpmnames import EVR, PACKAGE_NAME
 
 REPO_TEMPLATE = "publish/yum.repo.j2"
 MANIFEST_TEMPLATE = "publish/puppet-manifest.pp.j2"
@@ -37,8 +38,6 @@ MANIFEST_TEMPLATE = "publish/puppet-manifest.pp.j2"
 METADATA_EXPIRE = 300
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # yum repo ids: no ':' '[' ']' or space
-_PACKAGE = re.compile(r"^[A-Za-z0-9_+][A-Za-z0-9._+-]*$")
-_EVR = re.compile(r"^(?:(\d+):)?([A-Za-z0-9._+~^]+)-([A-Za-z0-9._+~^]+)$")
 _SERVICE = re.compile(r"^[A-Za-z0-9_.@:-]+$")
 _URL = re.compile(r"^(?:https?|ftp|file)://[^\s\x00-\x1f\x7f]+$")
 
@@ -97,7 +96,7 @@ def render_puppet_manifest(
 ) -> str:
     """A Puppet manifest: yumrepo + package pinned at ``evr`` (+ service when given)."""
     repo_id = _check(app, _REPO_ID, "repository name")
-    name = _check(package, _PACKAGE, "package name")
+    name = _check(package, PACKAGE_NAME, "package name")
     ensure = puppet_ensure(evr)
     url = _check(base_url, _URL, "base URL")
     context = ManifestContext(
@@ -117,7 +116,7 @@ def render_puppet_manifest(
 
 def puppet_ensure(evr: str) -> str:
     """``[EPOCH:]VERSION-RELEASE`` as Puppet's yum/dnf providers report it (no ``0:``)."""
-    match = _EVR.fullmatch(evr)
+    match = EVR.fullmatch(evr)
     if match is None:
         raise UsageError(
             f"invalid package version {evr!r}: need [EPOCH:]VERSION-RELEASE, e.g. 1.2-1.el9"

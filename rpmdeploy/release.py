@@ -8,15 +8,12 @@ repository unless every step succeeded.
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rpmdeploy.app import app_spec_context, assumed_runtime_packages, mapping_distro
-from rpmdeploy.errors import VerifyError
 from rpmdeploy.pin import PinOptions, compile_pins, read_pins
 from rpmdeploy.pipeline import (
     SILENT,
@@ -29,19 +26,19 @@ from rpmdeploy.pipeline import (
     run_log_dir,
 )
 from rpmdeploy.puppet import render_puppet_manifest, render_repo_file
+from rpmdeploy.record import RELEASE_FILE, ReleaseRecord
 from rpmdeploy.repo import (
     RepoReport,
     canonical_repo_dir,
     public_key_name,
-    publish_repo,
     read_rpm,
+    repo_inputs,
     repo_lock,
+    stage_repo,
 )
 from rpmdeploy.sign import SigningKey
-from rpmdeploy.targets import Target, find_python, resolve_target
-from rpmdeploy.verify import VerifyReport, base_provides_for, verify_repo
-
-RELEASE_FILE = "rpmdeploy-release.json"
+from rpmdeploy.targets import SYSTEM_PYTHON, Target, find_python, resolve_target
+from rpmdeploy.verify import VerifyReport, base_provides_for, verify_repo, wsgi_check
 
 
 @dataclass(frozen=True)
@@ -65,36 +62,6 @@ class ReleaseReport:
     @property
     def failed(self) -> tuple[PackageOutcome, ...]:
         return tuple(o for o in self.outcomes if o.status == "failed")
-
-
-@dataclass(frozen=True)
-class ReleaseRecord:
-    """What `rpmdeploy verify` needs to check a published repository on its own."""
-
-    app: str
-    evr: str
-    install_dir: str
-    target: str
-    python: str  # the host target's interpreter
-    site_dirs: tuple[str, ...]
-    assumed_packages: tuple[str, ...]
-    signed: bool
-
-    def to_json(self) -> str:
-        return json.dumps(self.__dict__, indent=1, sort_keys=True) + "\n"
-
-    @classmethod
-    def load(cls, repo_dir: Path) -> ReleaseRecord:
-        path = repo_dir / RELEASE_FILE
-        try:
-            data = json.loads(path.read_text())
-            return cls(**{**data, "site_dirs": tuple(data["site_dirs"]),
-                          "assumed_packages": tuple(data["assumed_packages"])})  # fmt: skip
-        except (OSError, ValueError, TypeError, KeyError) as exc:
-            raise VerifyError(f"{path}: not a repository published by rpmdeploy ({exc})") from None
-
-    def resolve_target(self) -> Target:
-        return resolve_target(self.target, self.python if self.target == "host" else None)
 
 
 def release(
@@ -132,21 +99,23 @@ def _release(
         "publishing the repository" + (" (verifying it before the swap)" if options.verify else "")
     )
     record = _record(app_dir, app, options)
-    verified: list[VerifyReport] = []
-    key_name = public_key_name(repo_dir)
-    check = _verifier(record, build.target, key_name, logs, verified) if options.verify else None
-    repo = publish_repo(
-        repo_dir,
+    inputs = repo_inputs(
         [r for o in outcomes for r in o.rpms],
         [o.srpm for o in outcomes if o.srpm is not None],
         keep=options.keep,
         signing=options.signing,
         extra_files=_extra_files(record, repo_dir, options),
-        log=logs / "repo.log",
-        before_swap=check,
-        locked=True,
     )
-    verification = verified[0] if verified else None
+    verification: VerifyReport | None = None
+    # The lock is held (release() took it).  The new generation is verified where it will
+    # be served from, before the swap: if verify fails, leaving the block discards it and
+    # the published repository stays as it was.
+    with stage_repo(repo_dir, inputs, logs / "repo.log") as staged:
+        if options.verify:
+            # The generation's key file has the repository's name, not the generation's.
+            key = staged.path / public_key_name(repo_dir) if record.signed else None
+            verification = _verify(staged.path, record, build.target, key, logs / "verify.log")
+        repo = staged.commit()
     return ReleaseReport(tuple(outcomes), repo, verification, time.monotonic() - started)
 
 
@@ -159,7 +128,12 @@ def verify_published(repo_dir: Path, log: Path, key: Path | None = None) -> Veri
     record = ReleaseRecord.load(repo_dir)
     if record.signed and key is None:
         key = repo_dir / public_key_name(repo_dir)
-    return _verify(repo_dir, record, record.resolve_target(), key, log)
+    return _verify(repo_dir, record, _record_target(record), key, log)
+
+
+def _record_target(record: ReleaseRecord) -> Target:
+    """The target a record names; a host target is read again off its interpreter."""
+    return resolve_target(record.target, record.python if record.target == "host" else None)
 
 
 def _record(app_dir: Path, app: PackageOutcome, options: ReleaseOptions) -> ReleaseRecord:
@@ -203,28 +177,12 @@ def _extra_files(record: ReleaseRecord, repo_dir: Path, options: ReleaseOptions)
     }
 
 
-def _verifier(
-    record: ReleaseRecord,
-    target: Target,
-    key_name: str,
-    logs: Path,
-    verified: list[VerifyReport],
-) -> Callable[[Path], None]:
-    """Verify the new generation before it is swapped in (its key file has the repo's name)."""
-
-    def check(generation: Path) -> None:
-        key = generation / key_name if record.signed else None
-        verified.append(_verify(generation, record, target, key, logs / "verify.log"))
-
-    return check
-
-
 def _verify(
     repo: Path, record: ReleaseRecord, target: Target, key: Path | None, log: Path
 ) -> VerifyReport:
     # An interpreter of the target's X.Y, when this machine has one (pyenv's, say), runs
     # the WSGI check; otherwise the report says the check was skipped.
-    pythons = find_python(target.python_version, ("/usr/bin/python3",))
+    pythons = find_python(target.python_version, (SYSTEM_PYTHON,))
     return verify_repo(
         repo,
         record.app,
@@ -233,25 +191,7 @@ def _verify(
         assumed_packages=record.assumed_packages,
         check_signatures=record.signed,
         gpg_key=key,
-        import_check=wsgi_check_code(record),
+        import_check=wsgi_check(record.install_dir, record.site_dirs),
         log=log,
-        interpreter=pythons[0] if pythons else "/usr/bin/python3",
+        interpreter=pythons[0] if pythons else SYSTEM_PYTHON,
     )
-
-
-def wsgi_check_code(record: ReleaseRecord) -> str:
-    """Python run against the installroot: load bin/wsgiapp, make one WSGI request."""
-    return f"""
-import os, runpy, sys, wsgiref.util
-root = os.environ["RPMDEPLOY_INSTALLROOT"]
-app_dir = root + {record.install_dir!r}
-for site in {list(record.site_dirs)!r}:
-    sys.path.insert(0, root + site)
-sys.path.insert(0, app_dir)
-application = runpy.run_path(app_dir + "/bin/wsgiapp", run_name="wsgiapp")["application"]
-environ = {{}}
-wsgiref.util.setup_testing_defaults(environ)
-status = []
-body = b"".join(application(environ, lambda s, h, exc_info=None: status.append(s)))
-print(status[0], len(body), "bytes")
-"""

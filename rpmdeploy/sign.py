@@ -8,6 +8,10 @@ e-mail) and lives in ``gnupghome`` (default: gpg's own, ``~/.gnupg``).
 The key must be usable without a prompt (no passphrase, or one cached by gpg-agent): every
 gpg call runs with ``--batch --pinentry-mode error``, so a locked key fails at once instead
 of waiting for a pinentry that a release job cannot answer.
+
+Nothing here imports the ``rpm`` bindings: ``rpm_signer`` is handed a header someone else
+read (``rpmdeploy.repo.rpmfile``), so this module, and the CLI that imports it, load on a
+machine without them.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import rpm
+from typing import TYPE_CHECKING
 
 from rpmdeploy._run import capture, run
 from rpmdeploy.errors import RepoError
+
+if TYPE_CHECKING:  # only for the annotation: see the module doc
+    import rpm
 
 GPG = "/usr/bin/gpg"
 _GPG_BATCH = ("--batch", "--no-tty", "--pinentry-mode", "error")

@@ -24,7 +24,8 @@ import pytest
 from helpers import REPO as REPO_ROOT
 from helpers import Built, build_rpm, tree
 
-import rpmdeploy.repo as repo_module
+import rpmdeploy.repo.generations as generations_module
+import rpmdeploy.repo.yum as yum_module
 from rpmdeploy.errors import RepoError
 from rpmdeploy.repo import RepoReport, publish_repo
 
@@ -206,7 +207,7 @@ def test_failed_publish_leaves_the_previous_repository_intact(
         calls.append(args)  # packages are already copied into staging by now
         raise RepoError("createrepo_c exploded")
 
-    monkeypatch.setattr(repo_module, "_createrepo", failing_createrepo)
+    monkeypatch.setattr(yum_module, "_createrepo", failing_createrepo)
     with pytest.raises(RepoError, match="createrepo_c exploded"):
         publish(repo, tmp_path, [pkgs["app1"], pkgs["lib2"]])
     assert calls
@@ -298,7 +299,7 @@ def test_plain_directory_is_adopted_and_kept_aside(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     if not exchange:  # a file system without RENAME_EXCHANGE
-        monkeypatch.setattr(repo_module, "_exchange", lambda a, b: False)
+        monkeypatch.setattr(generations_module, "_exchange", lambda a, b: False)
     repo.mkdir(parents=True)
     shutil.copy(pkgs["lib1"].rpm, repo)
     (repo / "README").write_text("made by hand\n")

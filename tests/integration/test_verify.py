@@ -17,6 +17,7 @@ from rpmdeploy.repo import public_key_name, publish_repo
 from rpmdeploy.sign import SigningKey
 from rpmdeploy.targets import Target, host_target, resolve_target
 from rpmdeploy.verify import (
+    ImportCheck,
     TargetPythonUnavailable,
     base_provides_for,
     run_in_installroot_python,
@@ -125,7 +126,7 @@ def test_verify_installs_into_an_empty_root_and_runs_the_app(
         assumed_packages=("libpq",),
         check_signatures=False,
         gpg_key=None,
-        import_check=IMPORT_CHECK,
+        import_check=ImportCheck(IMPORT_CHECK),
         log=tmp_path / "verify.log",
     )
     assert host_state() == before, "verify wrote to the host's rpm/dnf state"
@@ -157,7 +158,7 @@ def test_import_check_failure_is_reported(
             base_provides=base_provides_for(target),
             check_signatures=False,
             gpg_key=None,
-            import_check="import helper, myapp_wsgi",
+            import_check=ImportCheck("import helper, myapp_wsgi"),
             log=tmp_path / "verify.log",
         )
 
