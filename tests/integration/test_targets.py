@@ -1,4 +1,7 @@
-"""Targets and the private namespace mode: what the RPMs are built for, and where they install."""
+"""Targets and the private namespace mode: what the RPMs are built for, and where they install.
+
+Resolving target names needs no rpmbuild: those tests are in tests/unit/test_targets.py.
+"""
 
 from __future__ import annotations
 
@@ -16,41 +19,7 @@ from helpers import (
     run_cli,
 )
 
-from rpmdeploy.errors import UsageError
-from rpmdeploy.targets import find_python, known_targets, resolve_target
-
-
-def test_known_targets() -> None:
-    names = known_targets()
-    assert names[0] == "host"
-    for expected in ("fedora-43", "rocky-9", "almalinux-10", "centos-stream-9", "rhel-8"):
-        assert expected in names
-
-
-@pytest.mark.parametrize(
-    ("name", "python", "dist", "sitelib"),
-    [
-        ("fedora-43-x86_64", "3.14", ".fc43", "/usr/lib/python3.14/site-packages"),
-        ("rocky-9", "3.9", ".el9", "/usr/lib/python3.9/site-packages"),
-        ("almalinux-10-aarch64", "3.12", ".el10", "/usr/lib/python3.12/site-packages"),
-    ],
-)
-def test_distribution_targets(name: str, python: str, dist: str, sitelib: str) -> None:
-    target = resolve_target(name)
-    assert (target.python_version, target.dist, target.purelib) == (python, dist, sitelib)
-    assert target.marker_environment()["python_version"] == python
-    assert target.mock_config == f"{name if name.count('-') > 1 else name + '-x86_64'}"
-
-
-def test_host_target_reads_the_interpreter() -> None:
-    target = resolve_target("host")
-    assert target.python_version == "3.11" and target.interpreter == "/usr/bin/python3"
-    assert target.dist == ""
-
-
-def test_unknown_target() -> None:
-    with pytest.raises(UsageError, match="unknown target 'solaris-11'"):
-        resolve_target("solaris-11")
+from rpmdeploy.targets import find_python
 
 
 def test_namespace_mode(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -152,3 +121,25 @@ def test_pin_for_another_distribution_uses_its_python(tmp_path: Path) -> None:
     assert "with Python 3.9" in text
     assert "importlib-metadata==" in text  # only pinned because the marker holds on 3.9
     assert "click==8.1." in text  # click 8.2 needs Python 3.10
+
+
+AL2023_TOML = """\
+[app]
+name = "shop"
+version = "1.0.0"
+"""
+
+
+def test_spec_for_amazon_linux_2023(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """amazonlinux-2023 is a target and a distribution: its names are EL9's, its Python 3.9."""
+    app: AppDir = app_factory("alpha\n")
+    app.pin()
+    (app.path / "rpmdeploy.toml").write_text(AL2023_TOML)
+    (app.path / "external-dependencies.txt").write_text("zlib (>=1.2.11)\nopenjpeg\n")
+    result = run_cli("spec", app.path, "--target", "amazonlinux-2023", "--cache-dir", tmp_path / "c")
+    lines = result.output.splitlines()
+    assert "Requires:       python(abi) = 3.9" in lines
+    assert "Requires:       zlib >= 1.2.11" in lines  # el-9's name, not Fedora's zlib-ng-compat
+    assert "Requires:       openjpeg2" in lines
+    assert "BuildRequires:  openjpeg2-devel" in lines
+    assert not (tmp_path / "c" / "builds").exists()

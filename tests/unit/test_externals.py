@@ -306,6 +306,9 @@ KNOWN_ANSWERS = [
     ("eigen", "fedora-43", ("eigen3-devel",), ()),
     ("poppler-utils", "debian-12", (), ("poppler-utils",)),
     ("libssl3", "fedora-43", ("openssl-devel",), ("openssl-libs",)),
+    # Amazon Linux 2023 uses the el-9 names (see data/distributions.toml)
+    ("zlib", "amazonlinux-2023", ("zlib-devel",), ("zlib",)),
+    ("openjpeg", "amazonlinux-2023", ("openjpeg2-devel",), ("openjpeg2",)),
 ]
 
 
@@ -556,6 +559,10 @@ DISTRO_NAMES = [
     ("ubuntu-22.04", "ubuntu-22.04", "ubuntu-22.04", None),
     ("Ubuntu", "ubuntu-24.04", "ubuntu-24.04", None),
     ("jammy", "ubuntu-22.04", "ubuntu-22.04", None),
+    ("amazonlinux-2023", "amazonlinux-2023", "el-9", None),
+    ("al2023-aarch64", "amazonlinux-2023", "el-9", "aarch64"),
+    ("debian-12-amd64", "debian-12", "debian-12", "x86_64"),
+    ("centos-stream-8", "centos-stream-8", "el-8", None),
 ]
 
 
@@ -616,6 +623,7 @@ OS_RELEASES = [
         'ID=linuxmint\nID_LIKE="ubuntu debian"\nVERSION_ID="21.3"\nUBUNTU_CODENAME=jammy\n',
         "ubuntu-22.04",
     ),
+    ('NAME="Amazon Linux"\nID="amzn"\nID_LIKE="fedora"\nVERSION_ID="2023"\n', "amazonlinux-2023"),
 ]
 
 
@@ -646,6 +654,18 @@ def test_unsupported_host_is_a_usage_error(tmp_path, content):
 def test_missing_os_release_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="--distro"):
         resolve_distro(None, os_release=tmp_path / "nope")
+
+
+def test_markers_see_each_release_s_full_python_version(table):
+    """python_full_version is the release's own (3.9.18 on EL9), as for its build target."""
+    hints = parse_hints('libffi; python_full_version >= "3.9.1"\n')
+    assert len(map_hints(hints, resolve_distro("rocky-9"), table)) == 1
+    assert map_hints(hints, resolve_distro("rhel-8"), table) == []
+
+
+def test_unknown_arch_of_a_known_distro_is_a_usage_error():
+    with pytest.raises(UsageError, match="amazonlinux-2023 is not built for s390x"):
+        resolve_distro("amazonlinux-2023-s390x")
 
 
 def test_parse_os_release_unquotes_values():
