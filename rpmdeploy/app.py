@@ -18,23 +18,21 @@ import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rpmdeploy import __version__
 from rpmdeploy.appconfig import AppSettings
-from rpmdeploy.errors import ExternalsError, UsageError
+from rpmdeploy.errors import UsageError
 from rpmdeploy.externals import (
     Distro,
-    MappedHint,
-    load_mapping,
-    map_hints,
-    read_hints,
     resolve_distro,
-    rpm_build_requires,
-    rpm_requires,
 )
 from rpmdeploy.pin import PinnedSet
 from rpmdeploy.targets import Target
 from rpmdeploy.versions import rpm_version
+
+if TYPE_CHECKING:  # appmodel imports mapping_distro from here
+    from rpmdeploy.appmodel import App
 
 APP_TEMPLATE = "app/app.spec.j2"
 WSGI_SCRIPT = Path("bin") / "wsgiapp"
@@ -142,63 +140,22 @@ def mapping_distro(target: Target, override: str | None) -> tuple[Distro, str | 
     return fedora, note
 
 
-def external_requirements(
-    app_dir: Path, distro: Distro, strict: bool
-) -> tuple[list[str], list[str], list[str]]:
-    """(run-time Requires, BuildRequires, notes) for the app's external dependencies."""
-    hints = read_hints(app_dir)  # the standard has the file; an empty one means "none"
-    mapped = map_hints(hints, distro, load_mapping(app_dir), strict=strict)
-    return rpm_requires(mapped), rpm_build_requires(mapped), _mapping_notes(mapped)
-
-
-def assumed_runtime_packages(app_dir: Path, distro: Distro) -> list[str]:
-    """Distribution package names the app requires at run time (every alternative named).
-
-    Verification cannot install them (no distribution repository here): they are declared.
-    """
-    mapped = map_hints(read_hints(app_dir), distro, load_mapping(app_dir), strict=False)
-    names = [alt.strip() for item in mapped for field in item.run for alt in field.split("|")]
-    return list(dict.fromkeys(n for n in names if n))
-
-
-def _mapping_notes(mapped: list[MappedHint]) -> list[str]:
-    notes = []
-    for item in mapped:
-        if item.resolved in ("guess", "pkgconfig"):
-            names = ", ".join([*item.build, *item.run]) or "nothing"
-            notes.append(f"{item.hint.raw}: {item.resolved} ({names})")
-        notes.extend(f"{item.hint.raw}: {note}" for note in item.notes)
-    return notes
-
-
 # --- the spec context --------------------------------------------------------------------------
 
 
-def app_spec_context(
-    app_dir: Path,
-    settings: AppSettings,
-    pinned: PinnedSet,
-    target: Target,
-    *,
-    distro_name: str | None = None,
-    strict: bool = False,
-) -> AppSpecContext:
-    check_wsgi_script(app_dir)
+def app_spec_context(app: App, target: Target) -> AppSpecContext:
+    """Every value of the app's spec, checked: bin/wsgiapp, the version, the externals."""
+    check_wsgi_script(app.path)
+    settings = app.settings
     if settings.version is None:
         raise UsageError(
-            f"the app has no version: set [app] version in {app_dir / 'rpmdeploy.toml'} "
+            f"the app has no version: set [app] version in {app.path / 'rpmdeploy.toml'} "
             "or pass --version"
         )
     # The app's version is the release engineer's, used as given (a legal RPM version,
     # checked in appconfig); no PEP 440 normalisation that would turn 1.0.0 into 1.
     version = settings.version
-    distro, distro_note = mapping_distro(target, distro_name)
-    if distro.family != "rpm":
-        raise UsageError(f"{distro.name} does not use RPM: pick an RPM distribution with --distro")
-    try:
-        run, build, notes = external_requirements(app_dir, distro, strict)
-    except ExternalsError as exc:
-        raise ExternalsError(f"{exc.message} (mapping for {distro.name})") from None
+    externals = app.needs_externals()
     top_dir = f"{settings.name}-{version}"
     return AppSpecContext(
         name=settings.name,
@@ -212,7 +169,7 @@ def app_spec_context(
         user=settings.service_user,
         bind=settings.bind,
         workers=settings.workers,
-        server="gunicorn" if pinned.get("gunicorn") else "wsgiref",
+        server="gunicorn" if app.pins.get("gunicorn") else "wsgiref",
         interpreter=target.interpreter,
         python_version=target.python_version,
         site_dirs=target.private_site_dirs,
@@ -220,12 +177,12 @@ def app_spec_context(
         top_dir=top_dir,
         requires=(
             f"python(abi) = {target.python_version}",
-            *pinned_requires(pinned, target),
-            *run,
+            *pinned_requires(app.pins, target),
+            *externals.requires,
         ),
-        build_requires=tuple(build),
-        distro=distro.name,
-        notes=tuple([*([distro_note] if distro_note else []), *notes]),
+        build_requires=tuple(externals.build_requires),
+        distro=externals.distro.name,
+        notes=tuple(externals.notes),
     )
 
 

@@ -17,12 +17,23 @@ for every app and keep per-app choices with the app::
 
     [rpms]
     no-binary = ["itsdangerous"]   # build these from their sdists (":all:" for every package)
+    target = "rocky-9"             # and the other build settings: see rpmdeploy.settings
+
+    [builder]
+    name = "rpmbuild"              # how packages are built (see `rpmdeploy builders`)
+
+    [release]
+    keep = 2                       # release settings: see rpmdeploy.settings
+
+This module reads the file and checks the [app] table; ``rpmdeploy.settings`` interprets the
+others, with the command line and the environment taking precedence over them.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -63,10 +74,15 @@ class AppSettings:
         return self.user or self.name
 
 
+#: Tables rpmdeploy.toml may have besides [app]; rpmdeploy.settings checks their keys.
+SETTINGS_TABLES = ("rpms", "builder", "release")
+
+
 @dataclass(frozen=True)
 class AppConfig:
     app: AppSettings
-    no_binary: frozenset[str] = field(default_factory=frozenset)
+    tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # rpms, builder...
+    path: Path | None = None  # the file, when there is one
 
 
 def read_app_config(app_dir: Path) -> AppConfig:
@@ -77,12 +93,15 @@ def read_app_config(app_dir: Path) -> AppConfig:
             data = tomllib.loads(path.read_text())
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UsageError(f"{path}: not valid TOML: {exc}") from None
-    unknown = set(data) - {"app", "rpms"}
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    unknown = set(data) - {"app", *SETTINGS_TABLES}
     if unknown:
         raise UsageError(f"{path}: unknown table(s): {', '.join(sorted(unknown))}")
     return AppConfig(
         app=_app_settings(_table(data, "app", path), app_dir, path),
-        no_binary=_no_binary(_table(data, "rpms", path), path),
+        tables={name: _table(data, name, path) for name in SETTINGS_TABLES},
+        path=path if path.is_file() else None,
     )
 
 
@@ -130,13 +149,3 @@ def _validated(app: AppSettings, where: str) -> AppSettings:
     if ".." in app.prefix.split("/"):
         raise UsageError(f"{where}: invalid app prefix {app.prefix!r}")
     return app
-
-
-def _no_binary(rpms: dict[str, Any], path: Path) -> frozenset[str]:
-    unknown = set(rpms) - {"no-binary"}
-    if unknown:
-        raise UsageError(f"{path}: unknown key(s) in [rpms]: {', '.join(sorted(unknown))}")
-    names = rpms.get("no-binary", [])
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise UsageError(f"{path}: [rpms] no-binary must be a list of package names")
-    return frozenset(n if n == _ALL else canonicalize_name(n) for n in names)

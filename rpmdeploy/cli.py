@@ -14,29 +14,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from packaging.utils import canonicalize_name
 
-from rpmdeploy import __version__
-from rpmdeploy.appconfig import AppSettings, read_app_config, with_overrides
+from rpmdeploy import __version__, builders, settings
 from rpmdeploy.cache import Cache, default_cache_dir
 from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.externals import FORMATS, report
-from rpmdeploy.fetch import ALL, FetchOptions
-from rpmdeploy.pin import IndexOptions, PinOptions, compile_pins
+from rpmdeploy.fetch import ALL
+from rpmdeploy.pin import IndexOptions, compile_pins
 from rpmdeploy.pipeline import (
-    DEFAULT_SOURCE_DATE_EPOCH,
-    AppOptions,
     PackageOutcome,
-    RpmsOptions,
     RpmsReport,
     build_app_rpm,
     build_rpms,
     render_app,
 )
-from rpmdeploy.release import ReleaseOptions, ReleaseReport, verify_published
+from rpmdeploy.release import ReleaseReport, verify_published
 from rpmdeploy.release import release as run_release
-from rpmdeploy.sign import SigningKey
-from rpmdeploy.targets import Target, known_targets, resolve_target
+from rpmdeploy.targets import Target, known_targets
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,9 +69,10 @@ def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
 
 target_options = _options(
     click.option(
-        "--target", "-t", default="host", show_default=True, metavar="NAME",
+        "--target", "-t", metavar="NAME",
         help="What to build for: 'host' (this machine's python3) or a distribution release "
-        "such as fedora-43-x86_64, rocky-9, almalinux-10 (see `rpmdeploy targets`).",
+        "such as fedora-43-x86_64, rocky-9, almalinux-10 (see `rpmdeploy targets`) "
+        "[RPMDEPLOY_TARGET, [rpms] target; default: host].",
     ),
     click.option(
         "--python", "python", metavar="PATH",
@@ -89,8 +84,14 @@ target_options = _options(
 build_options = _options(
     target_options,
     click.option(
-        "--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-        help="Cache of artifacts and builds [default: $XDG_CACHE_HOME/rpmdeploy].",
+        "--cache-dir", type=click.Path(file_okay=False),
+        help="Cache of artifacts and builds [RPMDEPLOY_CACHE_DIR, [rpms] cache-dir; "
+        "default: $XDG_CACHE_HOME/rpmdeploy].",
+    ),
+    click.option(
+        "--builder", type=click.Choice(builders.available()),
+        help="How packages are built: rpmbuild (this machine's rpmbuild) "
+        "[RPMDEPLOY_BUILDER, [builder] name; default: rpmbuild].",
     ),
     click.option(
         "--name-prefix", metavar="PREFIX",
@@ -103,7 +104,7 @@ build_options = _options(
         "(private namespace, e.g. /opt/myapp).",
     ),
     click.option(
-        "--template-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+        "--template-dir", type=click.Path(exists=True, file_okay=False),
         help="Directory of template overrides, laid out like the shipped rpmdeploy/templates/ "
         "(package/, app/, publish/, verify/); templates it lacks come from rpmdeploy.",
     ),
@@ -122,32 +123,9 @@ app_options = _options(
 )  # fmt: skip
 
 
-def _rpms_options(
-    target: str,
-    python: str | None,
-    cache_dir: Path | None,
-    name_prefix: str | None,
-    install_prefix: str | None,
-    template_dir: Path | None,
-    jobs: int = 1,
-    no_binary: frozenset[str] = frozenset(),
-) -> RpmsOptions:
-    resolved = resolve_target(target, python).with_namespace(name_prefix, install_prefix)
-    return RpmsOptions(
-        target=resolved,
-        cache=Cache(cache_dir or default_cache_dir()),
-        jobs=jobs,
-        fetch=FetchOptions(no_binary),
-        template_dir=template_dir,
-        source_date_epoch=int(os.environ.get("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)),
-    )
-
-
-def _app_options(
-    app_dir: Path, name: str | None, version: str | None, distro: str | None, strict: bool
-) -> AppOptions:
-    settings: AppSettings = read_app_config(app_dir).app
-    return AppOptions(with_overrides(settings, name=name, version=version), distro, strict)
+def _resolve(app_dir: Path, **given: Any) -> settings.Resolved:
+    """Settings for APP_DIR: what the command line gave over the environment and the file."""
+    return settings.resolve(app_dir, given)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -179,8 +157,8 @@ index_options = _options(
 )  # fmt: skip
 
 jobs_option = click.option(
-    "--jobs", "-j", default=os.cpu_count() or 1, show_default=True, type=click.IntRange(1, 64),
-    help="Packages built in parallel.",
+    "--jobs", "-j", type=click.IntRange(1, 64),
+    help="Packages built in parallel [RPMDEPLOY_JOBS, [rpms] jobs; default: the CPU count].",
 )  # fmt: skip
 
 no_binary_options = _options(
@@ -193,10 +171,8 @@ no_binary_options = _options(
 )  # fmt: skip
 
 
-def _forced_sdists(app_dir: Path, no_binary: tuple[str, ...], all_sdists: bool) -> frozenset[str]:
-    forced = {ALL if n == ALL else canonicalize_name(n) for n in no_binary}
-    forced |= read_app_config(app_dir).no_binary | ({ALL} if all_sdists else set())
-    return frozenset(forced)
+def _no_binary(no_binary: tuple[str, ...], all_sdists: bool) -> tuple[str, ...]:
+    return (*no_binary, *([ALL] if all_sdists else []))
 
 
 @cli.command()
@@ -214,7 +190,7 @@ def pin(
     no_index: bool,
     upgrade: bool,
     upgrade_package: tuple[str, ...],
-    target: str,
+    target: str | None,
     python: str | None,
 ) -> None:
     """Compile APP_DIR/dependencies.in into a pinned, hashed APP_DIR/dependencies.txt.
@@ -224,16 +200,11 @@ def pin(
     ignored; the index options given here are written into the file. Without --upgrade an
     existing pin is kept, so running pin twice changes nothing.
     """
-    is_host = target == "host"
-    resolved = resolve_target(target, python if is_host else None)
+    resolved = _resolve(app_dir, target=target, python=python)
     index = IndexOptions(index_url, extra_index_url, find_links, no_index)
-    cache = Cache(default_cache_dir())
-    options = PinOptions(
-        index, upgrade, upgrade_package, None if is_host else python, cache.dir("tools")
-    )
-    log = cache.dir("logs") / f"pin-{os.getpid()}.log"
-    click.echo(f"pinning {app_dir / 'dependencies.in'} for {_describe(resolved)}...", err=True)
-    path = compile_pins(app_dir, resolved, options, log)
+    job = settings.pin_job(resolved, index, upgrade, upgrade_package)
+    click.echo(f"pinning {app_dir / 'dependencies.in'} for {_describe(job.target)}...", err=True)
+    path = compile_pins(app_dir, job.target, job.options, job.log)
     click.echo(f"wrote {path}", err=True)
 
 
@@ -248,22 +219,23 @@ def pin(
 def rpms(
     app_dir: Path,
     out: Path,
-    jobs: int,
     no_binary: tuple[str, ...],
     all_sdists: bool,
-    **build: Any,
+    **given: Any,
 ) -> None:
     """Build one SRPM and binary RPM per pin of APP_DIR/dependencies.txt.
 
     Every artifact is fetched with its hash checked (a wheel when one fits the target, else
-    the sdist), its spec rendered from the package/python-package.spec.j2 template and built with
-    rpmbuild. Unchanged packages are taken from the cache. If any package fails, all others
-    are still attempted, the failures are listed with their logs, and OUT is left as it was.
+    the sdist), its spec rendered from the package/python-package.spec.j2 template and built
+    by the builder. Unchanged packages are taken from the cache. If any package fails, all
+    others are still attempted, the failures are listed with their logs, and OUT is left as
+    it was.
     """
-    forced = _forced_sdists(app_dir, no_binary, all_sdists)
-    options = _rpms_options(**build, jobs=jobs, no_binary=forced)
+    resolved = _resolve(app_dir, no_binary=_no_binary(no_binary, all_sdists), **given)
+    options = settings.rpms_options(resolved)
+    app = settings.load(resolved, options, externals=False)
     click.echo(f"building RPMs for {app_dir} (target {_describe(options.target)})", err=True)
-    result = build_rpms(app_dir, out, options, progress=PROGRESS)
+    result = build_rpms(app, out, options, progress=PROGRESS)
     _print_summary(result)
     if result.failed:
         sys.exit(1)
@@ -283,7 +255,7 @@ def app(
     app_version: str | None,
     distro: str | None,
     strict: bool,
-    **build: Any,
+    **given: Any,
 ) -> None:
     """Build the app's own RPM from APP_DIR.
 
@@ -293,9 +265,11 @@ def app(
     dependencies.txt at exactly its version and the system packages mapped from
     external-dependencies.txt.
     """
-    options = _rpms_options(**build)
-    settings = _app_options(app_dir, app_name, app_version, distro, strict)
-    outcome = build_app_rpm(app_dir, out, options, settings)
+    resolved = _resolve(app_dir, **given)
+    options = settings.rpms_options(resolved)
+    loaded = settings.load(resolved, options, name=app_name, version=app_version,
+                           distro=distro, strict=strict)  # fmt: skip
+    outcome = build_app_rpm(loaded, out, options)
     PROGRESS.package(outcome, 1, 1)
     if outcome.status == "failed":
         click.echo(f"FAILED {outcome.name} {outcome.version}: {outcome.error}", err=True)
@@ -315,15 +289,17 @@ def spec(
     app_version: str | None,
     distro: str | None,
     strict: bool,
-    **build: Any,
+    **given: Any,
 ) -> None:
     """Print the app's rendered spec file, without building anything."""
     import tempfile
 
-    options = _rpms_options(**build)
-    settings = _app_options(app_dir, app_name, app_version, distro, strict)
+    resolved = _resolve(app_dir, **given)
+    options = settings.rpms_options(resolved)
+    loaded = settings.load(resolved, options, name=app_name, version=app_version,
+                           distro=distro, strict=strict)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="rpmdeploy-spec-") as tmp:
-        _ctx, spec_path, _sources = render_app(app_dir, Path(tmp), options, settings)
+        _ctx, spec_path, _sources = render_app(loaded, Path(tmp), options)
         click.echo(spec_path.read_text(), nl=False)
 
 
@@ -332,15 +308,18 @@ def spec(
 @click.option("--out", "-o", "repo_dir", required=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="The yum repository to publish (created or updated atomically).")  # fmt: skip
-@click.option("--sign", "sign_key", metavar="KEYID",
-              help="Sign every RPM and repodata/repomd.xml with this GPG key.")  # fmt: skip
-@click.option("--gnupghome", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--sign", metavar="KEYID",
+              help="Sign every RPM and repodata/repomd.xml with this GPG key "
+              "[RPMDEPLOY_SIGN, [release] sign].")  # fmt: skip
+@click.option("--gnupghome", type=click.Path(exists=True, file_okay=False),
               help="GnuPG home holding the signing key [$GNUPGHOME or ~/.gnupg].")  # fmt: skip
 @click.option("--base-url", metavar="URL",
               help="URL servers reach the repository at, for the .repo file and the Puppet "
-              "manifest [file://REPO_DIR].")  # fmt: skip
-@click.option("--keep", default=1, show_default=True, type=click.IntRange(1, 1000),
-              help="Versions of each package kept in the repository (history).")  # fmt: skip
+              "manifest [RPMDEPLOY_BASE_URL, [release] base-url; default: file://REPO_DIR].",
+              )  # fmt: skip
+@click.option("--keep", type=click.IntRange(1, 1000),
+              help="Versions of each package kept in the repository (history) "
+              "[RPMDEPLOY_KEEP, [release] keep; default: 1].")  # fmt: skip
 @click.option(
     "--pin",
     "do_pin",
@@ -350,7 +329,8 @@ def spec(
 @click.option(
     "--no-verify",
     is_flag=True,
-    help="Publish without installing the app from the new repository first.",
+    help="Publish without installing the app from the new repository first "
+    "[RPMDEPLOY_VERIFY=0, [release] verify = false].",
 )
 @index_options
 @jobs_option
@@ -361,24 +341,19 @@ def spec(
 def release(
     app_dir: Path,
     repo_dir: Path,
-    sign_key: str | None,
-    gnupghome: Path | None,
-    base_url: str | None,
-    keep: int,
     do_pin: bool,
     no_verify: bool,
     index_url: str | None,
     extra_index_url: tuple[str, ...],
     find_links: tuple[str, ...],
     no_index: bool,
-    jobs: int,
     no_binary: tuple[str, ...],
     all_sdists: bool,
     app_name: str | None,
     app_version: str | None,
     distro: str | None,
     strict: bool,
-    **build: Any,
+    **given: Any,
 ) -> None:
     """Build everything and publish a verified yum repository: what `make rpms` runs.
 
@@ -389,22 +364,17 @@ def release(
     release leaves the previous repository as it was; a second release into the same
     REPO_DIR at the same time is refused.
     """
-    options = _rpms_options(
-        **build, jobs=jobs, no_binary=_forced_sdists(app_dir, no_binary, all_sdists)
+    resolved = _resolve(
+        app_dir, no_binary=_no_binary(no_binary, all_sdists),
+        verify=False if no_verify else None, **given,
+    )  # fmt: skip
+    index = IndexOptions(index_url, extra_index_url, find_links, no_index) if do_pin else None
+    options = settings.release_options(
+        resolved, index, name=app_name, version=app_version, distro=distro, strict=strict
     )
-    index = IndexOptions(index_url, extra_index_url, find_links, no_index)
-    release_options = ReleaseOptions(
-        build=options,
-        app=_app_options(app_dir, app_name, app_version, distro, strict),
-        keep=keep,
-        signing=SigningKey(sign_key, gnupghome) if sign_key else None,
-        base_url=base_url,
-        verify=not no_verify,
-        pin=PinOptions(index, tools_dir=options.cache.dir("tools")) if do_pin else None,
-    )
-    click.echo(f"releasing {app_dir} into {repo_dir} (target {_describe(options.target)})",
-               err=True)  # fmt: skip
-    result = run_release(app_dir, repo_dir, release_options, progress=PROGRESS)
+    click.echo(f"releasing {app_dir} into {repo_dir} (target "
+               f"{_describe(options.build.target)})", err=True)  # fmt: skip
+    result = run_release(app_dir, repo_dir, options, progress=PROGRESS)
     _print_release(result)
     if result.repo is None:
         sys.exit(1)

@@ -1,28 +1,29 @@
-"""The ``rpms`` pipeline: pinned set -> one SRPM + RPM per pin, cached, in parallel.
+"""The ``rpms`` pipeline: pinned set -> one SRPM + RPM per pin, cached, in dependency order.
 
-pin -> fetch -> wheel -> inspect -> render -> build, composed here; each stage is its own
-module.  A package's build is cached under a key of everything that decides its result, so
-an unchanged package is never rebuilt.  A failing package does not stop the others; the
-output directory only receives files when every package succeeded.
+fetch -> wheel -> inspect -> render (prepare) -> schedule -> build, composed here; each
+stage is its own module.  One run opens one builder (:func:`build_session`) and uses it for
+every package and the app.  A package's build is cached under a key of everything that
+decides its result (``buildcache``), so an unchanged package is never rebuilt.  A failing
+package does not stop the others; the packages whose builds need it are skipped, naming it.
+The output directory only receives files when every package succeeded.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from rpmdeploy import __version__
+from rpmdeploy import __version__, buildcache, scheduler
 from rpmdeploy.app import (
     APP_SOURCES,
     APP_TEMPLATE,
@@ -30,13 +31,20 @@ from rpmdeploy.app import (
     app_spec_context,
     write_source_tarball,
 )
-from rpmdeploy.appconfig import AppSettings
-from rpmdeploy.builders import Builder, BuildRequest, get_builder
+from rpmdeploy.appmodel import App
+from rpmdeploy.builders import (
+    Builder,
+    BuilderContext,
+    BuildRequest,
+    BuildResult,
+    builder_class,
+    open_builder,
+)
 from rpmdeploy.cache import Cache, link_or_copy, sha256_file, stable_key
 from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.fetch import Artifact, FetchOptions, fetch_artifacts
 from rpmdeploy.metadata import read_wheel_metadata
-from rpmdeploy.pin import Pin, PinnedSet, read_pins
+from rpmdeploy.pin import Pin
 from rpmdeploy.render import render
 from rpmdeploy.specs import (
     PACKAGE_TEMPLATE,
@@ -49,7 +57,7 @@ from rpmdeploy.specs import (
 from rpmdeploy.targets import Target
 from rpmdeploy.wheels import WheelContext, wheel_for
 
-Status = Literal["built", "cached", "failed"]
+Status = Literal["built", "cached", "failed", "skipped"]
 # Default build time stamp: wheels' own minimum date, so builds of one pinned set compare equal.
 DEFAULT_SOURCE_DATE_EPOCH = 315532800
 
@@ -62,6 +70,7 @@ class RpmsOptions:
     fetch: FetchOptions = field(default_factory=FetchOptions)
     template_dir: Path | None = None
     builder: str = "rpmbuild"
+    builder_settings: Mapping[str, str] = field(default_factory=dict)
     source_date_epoch: int = DEFAULT_SOURCE_DATE_EPOCH
 
 
@@ -85,7 +94,7 @@ class RpmsReport:
 
     @property
     def failed(self) -> tuple[PackageOutcome, ...]:
-        return tuple(o for o in self.outcomes if o.status == "failed")
+        return tuple(o for o in self.outcomes if o.status in ("failed", "skipped"))
 
 
 class Reporter(Protocol):
@@ -107,30 +116,45 @@ class Silent:
 SILENT = Silent()
 
 
-def build_rpms(
-    app_dir: Path, out: Path, options: RpmsOptions, progress: Reporter = SILENT
-) -> RpmsReport:
-    """Build every pin of ``APP_DIR/dependencies.txt`` into ``out`` (RPMS/, SRPMS/, logs/)."""
-    started = time.monotonic()
-    outcomes = build_dependencies(app_dir, options, progress)
-    published = None
-    if not any(o.status == "failed" for o in outcomes):
-        publish(outcomes, out)
-        published = out
-    return RpmsReport(tuple(outcomes), published, time.monotonic() - started)
+# --- one run -----------------------------------------------------------------------------------
 
 
-def build_dependencies(
-    app_dir: Path, options: RpmsOptions, progress: Reporter = SILENT
-) -> list[PackageOutcome]:
-    """Fetch and build every pin of ``APP_DIR/dependencies.txt`` (no publishing)."""
-    pinned = read_pins(app_dir, options.target)
-    progress.stage(f"fetching {len(pinned.pins)} pinned artifacts (hash-checked, cached)")
-    artifacts = fetch_artifacts(
-        pinned, options.target, options.fetch, options.cache, run_log_dir(options) / "fetch.log"
+@dataclass(frozen=True)
+class BuildSession:
+    """One run: the app, its options, the opened builder, where its logs go."""
+
+    app: App
+    options: RpmsOptions
+    builder: Builder
+    wheels: WheelContext
+    artifacts: Mapping[str, Artifact]
+    logs: Path  # logs of this run that are not one package's own (fetch, repo, verify)
+    progress: Reporter = SILENT
+
+
+@contextmanager
+def build_session(
+    app: App, options: RpmsOptions, progress: Reporter = SILENT, *, fetch: bool = True
+) -> Iterator[BuildSession]:
+    """Fetch the pinned artifacts (``fetch``) and open the builder, once for the whole run."""
+    logs = run_log_dir(options)
+    artifacts: dict[str, Artifact] = {}
+    if fetch and app.pins.pins:
+        progress.stage(f"fetching {len(app.pins.pins)} pinned artifacts (hash-checked, cached)")
+        artifacts = fetch_artifacts(
+            app.pins, options.target, options.fetch, options.cache, logs / "fetch.log"
+        )
+    in_target = builder_class(options.builder).capabilities.in_target
+    wheels = WheelContext(options.target, options.cache, app.pins, artifacts, in_target)
+    context = BuilderContext(
+        target=options.target,
+        cache=options.cache,
+        jobs=options.jobs,
+        settings=options.builder_settings,
+        build_environment=wheels.build_environment,
     )
-    progress.stage(f"building {len(pinned.pins)} packages, {options.jobs} at a time")
-    return build_packages(pinned, artifacts, options, progress)
+    with open_builder(options.builder, context) as builder:
+        yield BuildSession(app, options, builder, wheels, artifacts, logs, progress)
 
 
 def run_log_dir(options: RpmsOptions) -> Path:
@@ -138,33 +162,133 @@ def run_log_dir(options: RpmsOptions) -> Path:
     return Path(tempfile.mkdtemp(prefix="run-", dir=options.cache.dir("logs")))
 
 
-def build_packages(
-    pinned: PinnedSet,
-    artifacts: dict[str, Artifact],
-    options: RpmsOptions,
-    progress: Reporter = SILENT,
-) -> list[PackageOutcome]:
-    builder = get_builder(options.builder, options.target, options.jobs)
-    context = WheelContext(options.target, options.cache, pinned, artifacts)
+def build_rpms(
+    app: App, out: Path, options: RpmsOptions, progress: Reporter = SILENT
+) -> RpmsReport:
+    """Build every pin of the app into ``out`` (RPMS/, SRPMS/, logs/)."""
+    started = time.monotonic()
+    with build_session(app, options, progress) as session:
+        outcomes = build_dependencies(session)
+    published = None
+    if not any(o.status in ("failed", "skipped") for o in outcomes):
+        publish(outcomes, out)
+        published = out
+    return RpmsReport(tuple(outcomes), published, time.monotonic() - started)
+
+
+# --- the pinned packages -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """A package prepared for its builder: its request, where it builds, how it is cached."""
+
+    name: str
+    version: str
+    key: str
+    request: BuildRequest
+    workdir: Path
+    weight: int
+    started: float
+
+
+def build_dependencies(session: BuildSession) -> list[PackageOutcome]:
+    """Build every pin of the session's app (no publishing); outcomes in pin order."""
+    pins = session.app.pins.pins
+    options = session.options
     fingerprint = templates_fingerprint(options.template_dir)
-    total = len(pinned.pins)
-    done = 0
-    lock = threading.Lock()
+    counter = _Counter(session.progress, len(pins))
+    session.progress.stage(
+        f"building {len(pins)} packages with {session.builder.name}, {options.jobs} at a time"
+    )
+    outcomes: dict[str, PackageOutcome] = {}
+    cached: list[BuildResult] = []
+    pending: list[Pin] = []
+    for pin in pins:
+        artifact = session.artifacts[pin.name]
+        key = package_cache_key(artifact, fingerprint, options)
+        hit = buildcache.lookup(options.cache, key, binary_name(pin.name, options.target))
+        if hit is None:
+            pending.append(pin)
+            continue
+        outcomes[pin.name] = counter.report(_outcome(hit, pin.version, "cached", 0.0))
+        cached.append(BuildResult(hit.srpm, hit.rpms, hit.log))
+    if cached:
+        session.builder.provide(cached)
 
-    def one(pin: Pin) -> PackageOutcome:
-        nonlocal done
-        outcome = _build_one(artifacts[pin.name], context, builder, fingerprint, options)
-        with lock:
-            done += 1
-            progress.package(outcome, done, total)
-        return outcome
+    def prepare(pin: Pin) -> Job | PackageOutcome:
+        artifact = session.artifacts[pin.name]
+        key = package_cache_key(artifact, fingerprint, options)
+        return _prepare(session, binary_name(pin.name, options.target), pin.version, key,
+                        lambda workdir, log: _package_request(session, artifact, workdir, log),
+                        weight=artifact.path.stat().st_size)  # fmt: skip
 
-    # Biggest artifacts first (longest-processing-time first): a large package started last
-    # would otherwise leave the other workers idle at the end.
-    order = sorted(pinned.pins, key=lambda p: -artifacts[p.name].path.stat().st_size)
+    jobs: list[Job] = []
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        results = dict(zip((p.name for p in order), pool.map(one, order), strict=True))
-    return [results[p.name] for p in pinned.pins]
+        for pin, prepared in zip(pending, pool.map(prepare, pending), strict=True):
+            if isinstance(prepared, Job):
+                jobs.append(prepared)
+            else:
+                outcomes[pin.name] = counter.report(prepared)
+    by_name = {binary_name(p.name, options.target): p.name for p in pins}
+    failed = {binary_name(n, options.target) for n, o in outcomes.items() if o.status == "failed"}
+    for name, outcome in run_jobs(session, jobs, failed, counter).items():
+        outcomes[by_name[name]] = outcome
+    return [outcomes[p.name] for p in pins]
+
+
+def run_jobs(
+    session: BuildSession, jobs: Sequence[Job], failed: set[str], counter: _Counter
+) -> dict[str, PackageOutcome]:
+    """Build prepared jobs level by level; a job whose build needs a failed one is skipped."""
+    by_name = {job.name: job for job in jobs}
+    units = [
+        scheduler.Unit(
+            job.name,
+            frozenset(scheduler.capability_name(p) for p in job.request.provides),
+            frozenset(scheduler.capability_name(r) for r in job.request.build_requires),
+            job.weight,
+        )
+        for job in jobs
+    ]
+    builder = session.builder
+    outcomes: dict[str, PackageOutcome] = {}
+    try:
+        levels = (
+            scheduler.levels(units) if builder.capabilities.ordered else scheduler.one_level(units)
+        )
+    except RpmdeployError as exc:
+        for job in jobs:
+            outcomes[job.name] = counter.report(_failure(session, job, exc.message))
+        return outcomes
+    needs = scheduler.dependencies(units)
+    unavailable = set(failed)
+    for level in levels:
+        runnable = []
+        for unit in level:
+            job = by_name[unit.name]
+            blocker = scheduler.blocked_by(unit.name, needs, unavailable)
+            if blocker is not None:
+                shutil.rmtree(job.workdir, ignore_errors=True)
+                outcomes[job.name] = counter.report(
+                    PackageOutcome(job.name, job.version, "skipped",
+                                   error=f"not built: it needs {blocker}, which failed")
+                )  # fmt: skip
+                unavailable.add(job.name)
+            else:
+                runnable.append(job)
+        with ThreadPoolExecutor(max_workers=max(1, session.options.jobs)) as pool:
+            finished = list(pool.map(lambda j: _build(session, j), runnable))
+        done = []
+        for job, (outcome, result) in zip(runnable, finished, strict=True):
+            outcomes[job.name] = counter.report(outcome)
+            if result is None:
+                unavailable.add(job.name)
+            else:
+                done.append(result)
+        if done:
+            builder.provide(done)
+    return outcomes
 
 
 def package_cache_key(artifact: Artifact, fingerprint: str, options: RpmsOptions) -> str:
@@ -180,158 +304,117 @@ def package_cache_key(artifact: Artifact, fingerprint: str, options: RpmsOptions
     )
 
 
-def _build_one(
-    artifact: Artifact,
-    context: WheelContext,
-    builder: Builder,
-    fingerprint: str,
-    options: RpmsOptions,
-) -> PackageOutcome:
-    pin = artifact.pin
+def _package_request(
+    session: BuildSession, artifact: Artifact, workdir: Path, log: Path
+) -> BuildRequest:
+    target = session.options.target
+    wheel = wheel_for(artifact, session.wheels, log)
+    meta = read_wheel_metadata(wheel.path)
+    ctx = spec_context(meta, artifact, wheel, target)
+    spec = workdir / f"{ctx.source_name}.spec"
+    spec.write_text(render(PACKAGE_TEMPLATE, ctx, session.options.template_dir))
+    tool = workdir / WHEEL_TOOL
+    shutil.copyfile(wheel_tool_source(), tool)
+    return BuildRequest(
+        label=f"{ctx.binary_name} {meta.version}",
+        spec=spec,
+        sources=(artifact.path, tool),
+        source_date_epoch=session.options.source_date_epoch,
+        provides=ctx.provides,
+        build_requires=ctx.build_requires,
+        python_build_requires=None if artifact.is_wheel else wheel.build_requires,
+    )
 
-    def prepare(workdir: Path, log: Path) -> BuildRequest:
-        wheel = wheel_for(artifact, context, log)
-        meta = read_wheel_metadata(wheel.path)
-        ctx = spec_context(meta, artifact, wheel, options.target)
-        spec = workdir / f"{ctx.source_name}.spec"
-        spec.write_text(render(PACKAGE_TEMPLATE, ctx, options.template_dir))
-        tool = workdir / WHEEL_TOOL
-        shutil.copyfile(wheel_tool_source(), tool)
-        environment = [("RPMDEPLOY_PYTHON", sys.executable)]  # it has build and installer
-        if wheel.backend_python:
-            environment.append(("RPMDEPLOY_BACKEND_PYTHON", wheel.backend_python))
-        return BuildRequest(
-            label=f"{ctx.binary_name} {meta.version}",
-            spec=spec,
-            sources=(artifact.path, tool),
-            environment=tuple(environment),
-            source_date_epoch=options.source_date_epoch,
-        )
 
-    key = package_cache_key(artifact, fingerprint, options)
-    name = binary_name(pin.name, options.target)
-    return cached_build(options.cache, key, name, pin.version, prepare, builder)
+# --- preparing and building one package --------------------------------------------------------
 
 
 Prepare = Callable[[Path, Path], BuildRequest]
 
 
-def cached_build(
-    cache: Cache, key: str, name: str, version: str, prepare: Prepare, builder: Builder
-) -> PackageOutcome:
-    """Build ``name`` unless the cache has ``key``; a failure is an outcome, not an exception.
-
-    ``prepare(workdir, log)`` writes the spec and sources into workdir and returns the request.
-    """
+def _prepare(
+    session: BuildSession, name: str, version: str, key: str, prepare: Prepare, weight: int = 0
+) -> Job | PackageOutcome:
+    """Write a package's spec and sources into a fresh work directory (its request)."""
     started = time.monotonic()
-    cached = _cached_outcome(name, version, cache, key)
-    if cached is not None:
-        return cached
+    cache = session.options.cache
     workdir = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=cache.dir("builds")))
-    log = workdir / "build.log"
     try:
-        request = prepare(workdir, log)
-        result = builder.build(request, workdir)
+        request = prepare(workdir, workdir / "build.log")
     except Exception as exc:  # noqa: BLE001 - one package's failure must not hide the others
+        message = _message(exc, workdir / "build.log")
+        log = buildcache.keep_failure(cache, key, workdir)
+        return PackageOutcome(name, version, "failed", log=log, error=message,
+                              seconds=time.monotonic() - started)  # fmt: skip
+    return Job(name, version, key, request, workdir, weight, started)
+
+
+def _build(session: BuildSession, job: Job) -> tuple[PackageOutcome, BuildResult | None]:
+    """Build one prepared job and cache the result; a failure is an outcome, not an exception."""
+    try:
+        result = session.builder.build(job.request, job.workdir)
+    except Exception as exc:  # noqa: BLE001 - one package's failure must not hide the others
+        return _failure(session, job, _message(exc, job.workdir / "build.log")), None
+    stored = buildcache.store(session.options.cache, job.key, job.name, result, job.request.spec)
+    shutil.rmtree(job.workdir, ignore_errors=True)
+    seconds = time.monotonic() - job.started
+    outcome = _outcome(stored, job.version, "built", seconds)
+    return outcome, BuildResult(stored.srpm, stored.rpms, stored.log)
+
+
+def _failure(session: BuildSession, job: Job, message: str) -> PackageOutcome:
+    log = buildcache.keep_failure(session.options.cache, job.key, job.workdir)
+    return PackageOutcome(job.name, job.version, "failed", log=log, error=message,
+                          seconds=time.monotonic() - job.started)  # fmt: skip
+
+
+def _message(exc: Exception, log: Path) -> str:
+    """A failure's one line; an unexpected exception's traceback goes to the package's log."""
+    if isinstance(exc, RpmdeployError):
         # The summary names the kept log itself; the path inside the error is the work dir's.
-        message = exc.message if isinstance(exc, RpmdeployError) else _internal_error(exc, log)
-        failed_log = _keep_failure(workdir, cache, key)
-        return PackageOutcome(
-            name, version, "failed", log=failed_log, error=message,
-            seconds=time.monotonic() - started,
-        )  # fmt: skip
-    entry = _store_build(cache, key, name, result.srpm, result.rpms, result.log, request.spec)
-    shutil.rmtree(workdir, ignore_errors=True)
-    return _outcome_from_entry(version, "built", cache, key, entry, time.monotonic() - started)
-
-
-def _internal_error(exc: Exception, log: Path) -> str:
-    """An unexpected exception: its traceback goes to the package's log, not the screen."""
+        return exc.message
     with log.open("a") as f:
         f.write("".join(traceback.format_exception(exc)))
     return f"internal error: {type(exc).__name__}: {exc} (traceback in the log)"
 
 
-def _store_build(
-    cache: Cache,
-    key: str,
-    name: str,
-    srpm: Path,
-    rpms: tuple[Path, ...],
-    log: Path,
-    spec: Path,
-) -> dict[str, object]:
-    entry: dict[str, object] = {
-        "name": name,
-        "srpm": srpm.name,
-        "rpms": [r.name for r in rpms],
-        "log": "build.log",
-        "spec": spec.name,
-    }
-    with cache.staging("builds", key) as tmp:
-        for path in (srpm, *rpms, log, spec):
-            shutil.move(str(path), tmp / path.name)
-        (tmp / "result.json").write_text(json.dumps(entry, indent=1))
-    return entry
-
-
-def _cached_outcome(name: str, version: str, cache: Cache, key: str) -> PackageOutcome | None:
-    entry = cache.read_json("builds", key, "result.json")
-    if entry is None or entry.get("name") != name:
-        return None
-    outcome = _outcome_from_entry(version, "cached", cache, key, entry, 0.0)
-    files = [outcome.srpm, *outcome.rpms]
-    return outcome if all(f is not None and f.is_file() for f in files) else None
-
-
-def _outcome_from_entry(
-    version: str, status: Status, cache: Cache, key: str, entry: dict[str, object], seconds: float
+def _outcome(
+    build: buildcache.CachedBuild, version: str, status: Status, seconds: float
 ) -> PackageOutcome:
-    base = cache.root / "builds" / key
-    rpms = entry["rpms"]
-    assert isinstance(rpms, list)
     return PackageOutcome(
-        str(entry["name"]),
-        version,
-        status,
-        srpm=base / str(entry["srpm"]),
-        rpms=tuple(base / str(r) for r in rpms),
-        log=base / str(entry["log"]),
+        build.name, version, status, srpm=build.srpm, rpms=build.rpms, log=build.log,
         seconds=seconds,
-    )
+    )  # fmt: skip
 
 
-def _keep_failure(workdir: Path, cache: Cache, key: str) -> Path:
-    """Keep a failed build's directory (its log above all) where the user can read it."""
-    final = cache.dir("failed") / key
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(workdir, final)
-    return final / "build.log"
+class _Counter:
+    """Reports each finished package with its place in the run (thread-safe)."""
+
+    def __init__(self, progress: Reporter, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+        self.lock = threading.Lock()
+
+    def report(self, outcome: PackageOutcome) -> PackageOutcome:
+        with self.lock:
+            self.done += 1
+            self.progress.package(outcome, self.done, self.total)
+        return outcome
 
 
 # --- the app RPM --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AppOptions:
-    settings: AppSettings
-    distro: str | None = None  # distribution whose names external deps map to
-    strict: bool = False  # a guessed mapping is an error
-
-
 def render_app(
-    app_dir: Path, dest: Path, options: RpmsOptions, app: AppOptions, exclude: Path | None = None
+    app: App, dest: Path, options: RpmsOptions, exclude: Path | None = None
 ) -> tuple[AppSpecContext, Path, tuple[Path, ...]]:
     """Write the app's spec, source tarball and generated files into ``dest``."""
-    pinned = read_pins(app_dir, options.target)
-    ctx = app_spec_context(
-        app_dir, app.settings, pinned, options.target, distro_name=app.distro, strict=app.strict
-    )
+    ctx = app_spec_context(app, options.target)
     spec = dest / f"{ctx.name}.spec"
     spec.write_text(render(APP_TEMPLATE, ctx, options.template_dir))
     tarball = write_source_tarball(
-        app_dir, dest / ctx.tarball, ctx.top_dir, options.source_date_epoch, exclude
+        app.path, dest / ctx.tarball, ctx.top_dir, options.source_date_epoch, exclude
     )
     sources = [tarball]
     for suffix, template in APP_SOURCES:
@@ -342,25 +425,28 @@ def render_app(
 
 
 def build_app_rpm(
-    app_dir: Path, out: Path, options: RpmsOptions, app: AppOptions
+    app: App, out: Path, options: RpmsOptions, progress: Reporter = SILENT
 ) -> PackageOutcome:
     """Build the app's own RPM and publish it into ``out`` (RPMS/noarch/, SRPMS/, logs/)."""
-    outcome = build_app_outcome(app_dir, options, app, exclude=out)
+    with build_session(app, options, progress, fetch=False) as session:
+        outcome = build_app(session, exclude=out)
     if outcome.status != "failed":
         publish([outcome], out)
     return outcome
 
 
-def build_app_outcome(
-    app_dir: Path, options: RpmsOptions, app: AppOptions, exclude: Path | None = None
-) -> PackageOutcome:
+def build_app(session: BuildSession, exclude: Path | None = None) -> PackageOutcome:
     """Build the app's own RPM (cached on the content of everything that goes into it)."""
+    options = session.options
     with tempfile.TemporaryDirectory(prefix="rpmdeploy-app-") as tmp:
-        ctx, spec, sources = render_app(app_dir, Path(tmp), options, app, exclude=exclude)
+        ctx, spec, sources = render_app(session.app, Path(tmp), options, exclude=exclude)
         key = stable_key(
             "app", [sha256_file(p) for p in (spec, *sources)], options.target.cache_identity(),
             options.builder, options.source_date_epoch,
         )  # fmt: skip
+        hit = buildcache.lookup(options.cache, key, ctx.name)
+        if hit is not None:
+            return _outcome(hit, ctx.version, "cached", 0.0)
 
         def prepare(workdir: Path, log: Path) -> BuildRequest:
             copies = [Path(shutil.copy(p, workdir / p.name)) for p in (spec, *sources)]
@@ -369,10 +455,13 @@ def build_app_outcome(
                 spec=copies[0],
                 sources=tuple(copies[1:]),
                 source_date_epoch=options.source_date_epoch,
+                build_requires=ctx.build_requires,
             )
 
-        builder = get_builder(options.builder, options.target)
-        return cached_build(options.cache, key, ctx.name, ctx.version, prepare, builder)
+        job = _prepare(session, ctx.name, ctx.version, key, prepare)
+        if isinstance(job, PackageOutcome):
+            return job
+        return _build(session, job)[0]
 
 
 # --- publishing --------------------------------------------------------------------------------

@@ -13,16 +13,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rpmdeploy.app import app_spec_context, assumed_runtime_packages, mapping_distro
-from rpmdeploy.pin import PinOptions, compile_pins, read_pins
+from rpmdeploy.app import app_spec_context
+from rpmdeploy.appmodel import App, AppOptions, load_app
+from rpmdeploy.pin import PinOptions, compile_pins
 from rpmdeploy.pipeline import (
     SILENT,
-    AppOptions,
     PackageOutcome,
     Reporter,
     RpmsOptions,
-    build_app_outcome,
+    build_app,
     build_dependencies,
+    build_session,
     run_log_dir,
 )
 from rpmdeploy.puppet import render_puppet_manifest, render_repo_file
@@ -82,23 +83,22 @@ def _release(
     if options.pin is not None:
         progress.stage("pinning dependencies.in (pip-compile)")
         compile_pins(app_dir, build.target, options.pin, logs / "pin.log")
+    loaded = load_app(app_dir, build.target, options.app)
     # The app's own checks (bin/wsgiapp, version, external dependencies) before any build.
-    app_spec_context(
-        app_dir, options.app.settings, read_pins(app_dir, build.target), build.target,
-        distro_name=options.app.distro, strict=options.app.strict,
-    )  # fmt: skip
-    outcomes = build_dependencies(app_dir, build, progress)
-    progress.stage("building the app RPM")
-    app = build_app_outcome(app_dir, build, options.app, exclude=repo_dir)
+    app_spec_context(loaded, build.target)
+    with build_session(loaded, build, progress) as session:
+        outcomes = build_dependencies(session)
+        progress.stage("building the app RPM")
+        app = build_app(session, exclude=repo_dir)
     outcomes.append(app)
     progress.package(app, len(outcomes), len(outcomes))
-    if any(o.status == "failed" for o in outcomes):
+    if any(o.status in ("failed", "skipped") for o in outcomes):
         return ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started)
 
     progress.stage(
         "publishing the repository" + (" (verifying it before the swap)" if options.verify else "")
     )
-    record = _record(app_dir, app, options)
+    record = _record(loaded, app, options)
     inputs = repo_inputs(
         [r for o in outcomes for r in o.rpms],
         [o.srpm for o in outcomes if o.srpm is not None],
@@ -136,11 +136,10 @@ def _record_target(record: ReleaseRecord) -> Target:
     return resolve_target(record.target, record.python if record.target == "host" else None)
 
 
-def _record(app_dir: Path, app: PackageOutcome, options: ReleaseOptions) -> ReleaseRecord:
+def _record(loaded: App, app: PackageOutcome, options: ReleaseOptions) -> ReleaseRecord:
     target = options.build.target
     package = read_rpm(app.rpms[0])
     evr = f"{package.version}-{package.release}"
-    distro, _note = mapping_distro(target, options.app.distro)
     return ReleaseRecord(
         app=app.name,
         evr=evr if package.epoch == "0" else f"{package.epoch}:{evr}",
@@ -150,7 +149,7 @@ def _record(app_dir: Path, app: PackageOutcome, options: ReleaseOptions) -> Rele
         site_dirs=tuple(dict.fromkeys((target.purelib, target.platlib)))
         if target.namespaced
         else (),
-        assumed_packages=tuple(assumed_runtime_packages(app_dir, distro)),
+        assumed_packages=tuple(loaded.needs_externals().runtime_packages),
         signed=options.signing is not None,
     )
 

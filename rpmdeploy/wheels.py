@@ -46,10 +46,17 @@ class WheelContext:
     cache: Cache
     pinned: PinnedSet
     artifacts: Mapping[str, Artifact]  # every fetched artifact of the pinned set
+    # The builder builds inside the target: a wheel compiled here only serves to read the
+    # metadata, so it need not fit the target.
+    in_target: bool = False
 
     def pinned_constraints(self) -> str:
         """The pinned set as pip constraints: build requirements use the pinned versions."""
         return "".join(f"{p.name}=={p.version}\n" for p in self.pinned.pins)
+
+    def build_environment(self, requires: Sequence[str], log: Path) -> str:
+        """The interpreter of a cached venv holding ``requires`` (pinned versions)."""
+        return _build_env_python(self, requires, log)
 
 
 def wheel_for(artifact: Artifact, ctx: WheelContext, log: Path) -> BuiltWheel:
@@ -110,7 +117,8 @@ def _build(
         raise BuildError(
             f"{name}: building a wheel from {artifact.filename} failed", str(log)
         ) from None
-    _check_fits_target(wheel, ctx.target, name)
+    if not ctx.in_target:
+        _check_fits_target(wheel, ctx.target, name)
     return BuiltWheel(wheel, tuple(requires), python, source.name)
 
 
@@ -121,8 +129,8 @@ def _check_fits_target(wheel: Path, target: Target, name: str) -> None:
     if not any(t.interpreter == target.python_tag or t.abi == "abi3" for t in tags):
         raise BuildError(
             f"{name}: the sdist compiled for this machine's Python ({wheel.name}), not for "
-            f"target {target.name} (Python {target.python_version}); build it with the mock "
-            "builder for that target"
+            f"target {target.name} (Python {target.python_version}); it must be built inside "
+            "the target: use a builder that builds there, or a wheel for the target"
         )
 
 

@@ -1,4 +1,12 @@
-"""Build with the host's rpmbuild, one isolated %_topdir per package."""
+"""Build with the host's rpmbuild, one isolated %_topdir per package.
+
+The host builder does not build inside the target: BuildRequires are not installed (the
+build runs with ``--nodeps``: Debian's rpmdb knows no Fedora packages) and %build uses the
+host's interpreters.  Those are host details, kept here: the interpreter that runs the
+wheel tool (rpmdeploy's own, which has ``build`` and ``installer``) and the build
+environment of an sdist's backend reach the spec through the environment, never as macros,
+so no path of this machine is expanded into the spec stored in the SRPM.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +14,16 @@ import fcntl
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from rpmdeploy._run import run
-from rpmdeploy.builders import BuildRequest, BuildResult
+from rpmdeploy.builders import BuilderContext, BuildRequest, BuildResult, Capabilities
 from rpmdeploy.cache import link_or_copy
 from rpmdeploy.errors import BuildError
-from rpmdeploy.targets import Target
 
 # Reproducible output: timestamps from SOURCE_DATE_EPOCH, fixed build host (rpm >= 4.14).
 _REPRODUCIBLE = (
@@ -27,15 +35,27 @@ _REPRODUCIBLE = (
 
 class RpmbuildBuilder:
     name = "rpmbuild"
+    capabilities = Capabilities(in_target=False, ordered=False, where="local")
 
-    def __init__(self, target: Target, jobs: int = 1) -> None:
-        self.target = target
+    def __init__(self, context: BuilderContext) -> None:
+        self.context = context
+        self.target = context.target
         # rpmbuild parallelises file processing itself (OpenMP); with several builds side
         # by side, share the cores instead of oversubscribing them.
-        self.threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
+        self.threads = max(1, (os.cpu_count() or 1) // max(1, context.jobs))
+
+    def __enter__(self) -> RpmbuildBuilder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def provide(self, results: Sequence[BuildResult]) -> None:
+        """Nothing to do: host builds do not install BuildRequires."""
 
     def build(self, request: BuildRequest, workdir: Path) -> BuildResult:
         log = workdir / "build.log"
+        environment = self._environment(request, log)
         with _stable_topdir(request) as topdir:
             for sub in ("SOURCES", "SPECS", "BUILD", "RPMS", "SRPMS", "BUILDROOT"):
                 (topdir / sub).mkdir(parents=True, exist_ok=True)
@@ -43,17 +63,11 @@ class RpmbuildBuilder:
                 link_or_copy(source, topdir / "SOURCES" / source.name)
             spec = topdir / "SPECS" / request.spec.name
             shutil.copyfile(request.spec, spec)
-            argv = ["rpmbuild", "-ba", "--nodeps"]  # BuildRequires are for chroots: Debian's
-            for name, value in self._macros(topdir, request):  # rpmdb knows no Fedora packages
+            argv = ["rpmbuild", "-ba", "--nodeps"]
+            for name, value in self._macros(topdir, request):
                 argv += ["--define", f"{name} {value}"]
             argv.append(str(spec))
-            env = {
-                **os.environ,
-                **dict(request.environment),
-                "SOURCE_DATE_EPOCH": str(request.source_date_epoch),
-                "LC_ALL": "C",
-            }
-            run(argv, log=log, what=f"rpmbuild of {request.label}", env=env, cwd=workdir)
+            run(argv, log=log, what=f"rpmbuild of {request.label}", env=environment, cwd=workdir)
             srpms = sorted((topdir / "SRPMS").glob("*.src.rpm"))
             rpms = sorted((topdir / "RPMS").glob("*/*.rpm"))
             if len(srpms) != 1 or not rpms:
@@ -62,6 +76,21 @@ class RpmbuildBuilder:
             results.mkdir(exist_ok=True)
             moved = [Path(shutil.move(str(p), results / p.name)) for p in (*srpms, *rpms)]
         return BuildResult(moved[0], tuple(moved[1:]), log)
+
+    def _environment(self, request: BuildRequest, log: Path) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "RPMDEPLOY_PYTHON": sys.executable,  # it has build and installer
+            "SOURCE_DATE_EPOCH": str(request.source_date_epoch),
+            "LC_ALL": "C",
+        }
+        if request.python_build_requires is not None:
+            if self.context.build_environment is None:
+                raise BuildError(f"{request.label}: no build environment for its sdist")
+            env["RPMDEPLOY_BACKEND_PYTHON"] = self.context.build_environment(
+                request.python_build_requires, log
+            )
+        return env
 
     def _macros(self, topdir: Path, request: BuildRequest) -> list[tuple[str, str]]:
         macros = [

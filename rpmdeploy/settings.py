@@ -1,0 +1,320 @@
+"""Settings: every options object built in one place, with one precedence.
+
+A setting's value comes from the first of:
+
+1. the command line (an option given there);
+2. the environment: ``RPMDEPLOY_<NAME>`` (``RPMDEPLOY_JOBS=4``, ``RPMDEPLOY_TARGET=rocky-9``);
+3. the app's ``rpmdeploy.toml``, in the setting's table (``[rpms] jobs = 4``);
+4. the default.
+
+The exception is ``no-binary``, whose names from every source add up (the command line
+asks for more sdists; it cannot un-ask the app's own).  The settings themselves are data
+(:data:`SETTINGS`); the CLI only collects what was given and calls the builders below.
+Relative paths from ``rpmdeploy.toml`` are relative to the app directory; from the command
+line or the environment, to the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from rpmdeploy import builders
+from rpmdeploy.appconfig import SETTINGS_TABLES, AppConfig, AppSettings, read_app_config
+from rpmdeploy.appconfig import with_overrides as app_with_overrides
+from rpmdeploy.appmodel import App, AppOptions, load_app
+from rpmdeploy.cache import Cache, default_cache_dir
+from rpmdeploy.errors import UsageError
+from rpmdeploy.fetch import ALL, FetchOptions
+from rpmdeploy.pin import IndexOptions, PinOptions
+from rpmdeploy.pipeline import DEFAULT_SOURCE_DATE_EPOCH, RpmsOptions
+from rpmdeploy.release import ReleaseOptions
+from rpmdeploy.sign import SigningKey
+from rpmdeploy.targets import Target, resolve_target
+
+ENV_PREFIX = "RPMDEPLOY_"
+Convert = Callable[[Any, str], Any]  # (raw value, where it came from) -> checked value
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError(f"{where}: expected a non-empty string, got {value!r}")
+    if any(ord(c) < 32 or c == "\x7f" for c in value):
+        raise UsageError(f"{where}: control characters are not allowed: {value!r}")
+    return value
+
+
+def _count(low: int, high: int) -> Convert:
+    def convert(value: Any, where: str) -> int:
+        try:
+            number = int(value) if not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not low <= number <= high:
+            raise UsageError(f"{where}: expected a whole number from {low} to {high}: {value!r}")
+        return number
+
+    return convert
+
+
+def _flag(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no",
+                                                    "off"):  # fmt: skip
+        return value.lower() in ("1", "true", "yes", "on")
+    raise UsageError(f"{where}: expected true or false: {value!r}")
+
+
+def _names(value: Any, where: str) -> frozenset[str]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple | frozenset | set) or not all(
+        isinstance(n, str) for n in items
+    ):
+        raise UsageError(f"{where}: expected a list of package names")
+    return frozenset(n if n == ALL else canonicalize_name(n) for n in map(str.strip, items) if n)
+
+
+def _builder(value: Any, where: str) -> str:
+    name = _text(value, where)
+    if name not in builders.REGISTRY:
+        raise UsageError(
+            f"{where}: unknown builder {name!r}; available: {', '.join(builders.available())}"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: where it lives in rpmdeploy.toml, how it is checked, its default."""
+
+    name: str  # the command line's parameter name (python identifier)
+    table: str  # its table in rpmdeploy.toml
+    convert: Convert
+    default: Any = None
+    key: str = ""  # its key in the table [default: the name with '-' for '_']
+    is_path: bool = False
+    adds_up: bool = False  # values from every source are merged (no-binary)
+
+    @property
+    def toml_key(self) -> str:
+        return self.key or self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("target", "rpms", _text, "host"),
+    Setting("python", "rpms", _text, is_path=False),
+    Setting("jobs", "rpms", _count(1, 64), os.cpu_count() or 1),
+    Setting("cache_dir", "rpms", _text, is_path=True),
+    Setting("name_prefix", "rpms", _text),
+    Setting("install_prefix", "rpms", _text),
+    Setting("template_dir", "rpms", _text, is_path=True),
+    Setting("no_binary", "rpms", _names, frozenset(), adds_up=True),
+    Setting("builder", "builder", _builder, builders.DEFAULT, key="name"),
+    Setting("keep", "release", _count(1, 1000), 1),
+    Setting("base_url", "release", _text),
+    Setting("sign", "release", _text),
+    Setting("gnupghome", "release", _text, is_path=True),
+    Setting("verify", "release", _flag, True),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The settings of one command, with where each value came from."""
+
+    app_dir: Path
+    config: AppConfig
+    values: Mapping[str, Any]
+    sources: Mapping[str, str]  # name -> "command line" | "RPMDEPLOY_X" | "rpmdeploy.toml" | ...
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+
+def resolve(
+    app_dir: Path, given: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> Resolved:
+    """Every setting for APP_DIR: ``given`` holds the command line's values (None: not given)."""
+    env = os.environ if env is None else env
+    config = read_app_config(app_dir)
+    _check_tables(config)
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for setting in SETTINGS:
+        values[setting.name], sources[setting.name] = _resolve_one(
+            setting, given.get(setting.name), env, config, app_dir
+        )
+    return Resolved(app_dir, config, values, sources)
+
+
+def _resolve_one(
+    setting: Setting, given: Any, env: Mapping[str, str], config: AppConfig, app_dir: Path
+) -> tuple[Any, str]:
+    table = config.tables.get(setting.table, {})
+    where_file = f"{config.path}: [{setting.table}] {setting.toml_key}"
+    found: list[tuple[Any, str]] = []
+    if given not in (None, (), frozenset()):
+        option = "--" + setting.name.replace("_", "-")
+        found.append((setting.convert(given, option), "command line"))
+    if env.get(setting.env):
+        found.append((setting.convert(env[setting.env], setting.env), setting.env))
+    if setting.toml_key in table:
+        value = setting.convert(table[setting.toml_key], where_file)
+        if setting.is_path:
+            value = str(app_dir / value)  # relative to the app, not to where rpmdeploy runs
+        found.append((value, "rpmdeploy.toml"))
+    if not found:
+        return setting.default, "default"
+    if setting.adds_up:
+        return frozenset().union(*(v for v, _ in found)), "+".join(s for _, s in found)
+    return found[0]
+
+
+def _check_tables(config: AppConfig) -> None:
+    for table in SETTINGS_TABLES:
+        known = {s.toml_key for s in SETTINGS if s.table == table}
+        keys = set(config.tables.get(table, {}))
+        # [builder] also carries the chosen builder's own settings (mock-config, ...).
+        unknown = keys - known if table != "builder" else set()
+        if unknown:
+            raise UsageError(
+                f"{config.path}: unknown key(s) in [{table}]: {', '.join(sorted(unknown))}"
+            )
+
+
+# --- the options objects -----------------------------------------------------------------------
+
+
+def target_of(resolved: Resolved) -> Target:
+    target = resolve_target(resolved["target"], resolved["python"])
+    return target.with_namespace(resolved["name_prefix"], resolved["install_prefix"])
+
+
+def cache_of(resolved: Resolved) -> Cache:
+    """The cache: an absolute path, since sdist builds run in other directories."""
+    path = resolved["cache_dir"]
+    return Cache(Path(os.path.abspath(path)) if path else default_cache_dir())
+
+
+def source_date_epoch(env: Mapping[str, str] | None = None) -> int:
+    """SOURCE_DATE_EPOCH (reproducible-builds.org), or rpmdeploy's fixed default."""
+    env = os.environ if env is None else env
+    text = env.get("SOURCE_DATE_EPOCH")
+    if not text:
+        return DEFAULT_SOURCE_DATE_EPOCH
+    return int(_count(0, 2**63 - 1)(text, "SOURCE_DATE_EPOCH"))
+
+
+def builder_settings(resolved: Resolved) -> dict[str, str]:
+    """The chosen builder's own settings: [builder] keys besides ``name``."""
+    table = resolved.config.tables.get("builder", {})
+    return {k: str(v) for k, v in table.items() if k != "name"}
+
+
+def rpms_options(resolved: Resolved, env: Mapping[str, str] | None = None) -> RpmsOptions:
+    template_dir = resolved["template_dir"]
+    if template_dir and not Path(template_dir).is_dir():
+        raise UsageError(f"template directory {template_dir} does not exist")
+    return RpmsOptions(
+        target=target_of(resolved),
+        cache=cache_of(resolved),
+        jobs=resolved["jobs"],
+        fetch=FetchOptions(resolved["no_binary"]),
+        template_dir=Path(template_dir) if template_dir else None,
+        builder=resolved["builder"],
+        builder_settings=builder_settings(resolved),
+        source_date_epoch=source_date_epoch(env),
+    )
+
+
+def app_settings(resolved: Resolved, name: str | None, version: str | None) -> AppSettings:
+    """The [app] table with the command line's name and version over it."""
+    return app_with_overrides(resolved.config.app, name=name, version=version)
+
+
+def app_options(
+    resolved: Resolved,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    distro: str | None = None,
+    strict: bool = False,
+) -> AppOptions:
+    return AppOptions(app_settings(resolved, name, version), distro, strict, resolved["no_binary"])
+
+
+def load(
+    resolved: Resolved,
+    options: RpmsOptions,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    externals: bool = True,
+    distro: str | None = None,
+    strict: bool = False,
+) -> App:
+    """The app directory loaded once for a command, with its resolved settings."""
+    app = app_options(resolved, name=name, version=version, distro=distro, strict=strict)
+    return load_app(resolved.app_dir, options.target, app, externals=externals)
+
+
+@dataclass(frozen=True)
+class PinJob:
+    target: Target
+    options: PinOptions
+    log: Path
+
+
+def pin_job(
+    resolved: Resolved, index: IndexOptions, upgrade: bool, upgrade_packages: tuple[str, ...]
+) -> PinJob:
+    """What `rpmdeploy pin` runs: for a distribution target, ``python`` is the interpreter
+    pip-compile runs under (it must be of the target's version); for host, the host's."""
+    is_host = resolved["target"] == "host"
+    target = resolve_target(resolved["target"], resolved["python"] if is_host else None)
+    cache = cache_of(resolved)
+    options = PinOptions(
+        index, upgrade, upgrade_packages, None if is_host else resolved["python"],
+        cache.dir("tools"),
+    )  # fmt: skip
+    return PinJob(target, options, cache.dir("logs") / f"pin-{os.getpid()}.log")
+
+
+def release_options(
+    resolved: Resolved,
+    index: IndexOptions | None,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    distro: str | None = None,
+    strict: bool = False,
+) -> ReleaseOptions:
+    """Everything `rpmdeploy release` needs; ``index`` set means: pin first, with it."""
+    build = rpms_options(resolved)
+    gnupghome = resolved["gnupghome"]
+    return ReleaseOptions(
+        build=build,
+        app=app_options(resolved, name=name, version=version, distro=distro, strict=strict),
+        keep=resolved["keep"],
+        signing=SigningKey(resolved["sign"], Path(gnupghome) if gnupghome else None)
+        if resolved["sign"]
+        else None,
+        base_url=resolved["base_url"],
+        verify=resolved["verify"],
+        pin=PinOptions(index, tools_dir=build.cache.dir("tools")) if index is not None else None,
+    )
+
+
+def setting(name: str) -> Setting:
+    return _BY_NAME[name]
