@@ -22,6 +22,7 @@ from rpmdeploy.verify import (
     base_provides_for,
     run_in_installroot_python,
     verify_repo,
+    wsgi_check,
 )
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="dnf --installroot needs root")
@@ -232,6 +233,30 @@ def test_import_check_needs_the_targets_python(tmp_path: Path, target: Target) -
     (tmp_path / SITE.lstrip("/")).mkdir(parents=True)
     with pytest.raises(VerifyError, match="No module named 'rpm'"):
         run_in_installroot_python(tmp_path, target, "import rpm")
+
+
+def test_wsgi_check_is_a_static_script_taking_its_paths_as_data(
+    tmp_path: Path, target: Target
+) -> None:
+    # Paths with quotes and a would-be statement: as JSON data they are only paths.
+    app_dir = "/opt/it's \"odd\"); import os; os._exit(3); ("
+    site = "/opt/site's"
+    (tmp_path / app_dir.lstrip("/") / "bin").mkdir(parents=True)
+    (tmp_path / site.lstrip("/")).mkdir(parents=True)
+    (tmp_path / site.lstrip("/") / "greeting.py").write_text("TEXT = b'hi from site'\n")
+    (tmp_path / app_dir.lstrip("/") / "bin" / "wsgiapp").write_text(
+        "import greeting\n"
+        "def application(environ, start_response):\n"
+        "    start_response('200 OK', [])\n"
+        "    return [greeting.TEXT]\n"
+    )
+    check = wsgi_check(app_dir, [site])
+    assert app_dir not in check.code  # the script is the same for every app
+    output = run_in_installroot_python(tmp_path, target, check.code, arguments=check.arguments)
+    assert output.strip() == "200 OK 12 bytes"
+    missing = wsgi_check("/opt/nothing-here")
+    with pytest.raises(VerifyError, match="/opt/nothing-here/bin/wsgiapp"):
+        run_in_installroot_python(tmp_path, target, missing.code, arguments=missing.arguments)
 
 
 def test_base_provides_follow_the_targets_glibc_and_python() -> None:
