@@ -28,7 +28,7 @@ import platform
 import re
 import shlex
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -273,6 +273,7 @@ _ROW_FIELDS = {
     "codenames": (False, False),
 }
 _RPM_ONLY = ("dist", "mock_config", "payload")
+_LIST_FIELDS = ("arches", "aliases", "codenames")
 _NAME_RE = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
 _RELEASE_RE = re.compile(r"[a-z0-9][a-z0-9.]*")
 _XY_RE = re.compile(r"\d+\.\d+")
@@ -327,53 +328,9 @@ def _parse_row(row: Any, where: str) -> Distribution:
         raise RpmdeployError(f"{where}: must be a table")
     if "id" in row and "release" in row:
         where = f"{where} ({row['id']}-{row['release']})"
-    unknown = set(row) - set(_ROW_FIELDS)
-    if unknown:
-        raise RpmdeployError(
-            f"{where}: unknown field(s) {', '.join(sorted(unknown))}; "
-            f"fields are {', '.join(_ROW_FIELDS)}"
-        )
-    family = row.get("family")
-    if family not in FAMILIES:
-        raise RpmdeployError(f"{where}: family must be one of {', '.join(FAMILIES)}")
-    for name, (for_rpm, for_deb) in _ROW_FIELDS.items():
-        if name not in row and (for_rpm if family == "rpm" else for_deb):
-            raise RpmdeployError(f"{where}: {name} is missing")
-    if family == "deb":
-        present = [name for name in _RPM_ONLY if name in row]
-        if present:
-            raise RpmdeployError(f"{where}: {', '.join(present)} only apply to RPM releases")
-    strings = {name: row[name] for name in row if name not in ("arches", "aliases", "codenames")}
-    for name, value in strings.items():
-        if not isinstance(value, str):
-            raise RpmdeployError(f"{where}: {name} must be a string")
-    lists = {name: _string_list(row.get(name, []), f"{where}: {name}") for name in
-             ("arches", "aliases", "codenames")}  # fmt: skip
-    checks = (
-        ("id", _NAME_RE.fullmatch(row["id"]), "a lower-case name such as centos-stream"),
-        ("release", _RELEASE_RE.fullmatch(row["release"]), "such as 43, rawhide or 24.04"),
-        ("base", row["base"] in BASES, f"one of {', '.join(BASES)}"),
-        ("python", _XY_RE.fullmatch(row["python"]), "X.Y"),
-        ("python_full", _XYZ_RE.fullmatch(row["python_full"]), "X.Y.Z"),
-        ("glibc", _XY_RE.fullmatch(row["glibc"]), "X.Y"),
-        ("dist", family == "deb" or row["dist"].startswith("."), "a %{dist} such as .fc43"),
-        ("mock_config", family == "deb" or "{arch}" in row["mock_config"], "a name with {arch}"),
-        ("arches", lists["arches"], "a non-empty list"),
-    )
-    for name, ok, expected in checks:
-        if not ok:
-            raise RpmdeployError(f"{where}: {name} {row.get(name)!r} is not {expected}")
-    if not row["python_full"].startswith(row["python"] + "."):
-        raise RpmdeployError(
-            f"{where}: python_full {row['python_full']!r} is not a release of {row['python']}"
-        )
-    for arch in lists["arches"]:
-        known = arch_named(arch)
-        if known is None or known.name != arch:
-            raise RpmdeployError(
-                f"{where}: arches: {arch!r} is not an RPM architecture name "
-                f"({', '.join(a.name for a in ARCHES)})"
-            )
+    family = _check_fields(row, where)
+    lists = _check_types(row, where)
+    _check_values(row, family, lists["arches"], where)
     return Distribution(
         id=row["id"],
         release=row["release"],
@@ -391,6 +348,62 @@ def _parse_row(row: Any, where: str) -> Distribution:
         aliases=tuple(alias.lower() for alias in lists["aliases"]),
         codenames=tuple(codename.lower() for codename in lists["codenames"]),
     )
+
+
+def _check_fields(row: dict[str, Any], where: str) -> str:
+    """The row's family, once its fields are the ones that family has."""
+    unknown = set(row) - set(_ROW_FIELDS)
+    if unknown:
+        raise RpmdeployError(
+            f"{where}: unknown field(s) {', '.join(sorted(unknown))}; "
+            f"fields are {', '.join(_ROW_FIELDS)}"
+        )
+    family = row.get("family")
+    if family not in FAMILIES:
+        raise RpmdeployError(f"{where}: family must be one of {', '.join(FAMILIES)}")
+    for name, (for_rpm, for_deb) in _ROW_FIELDS.items():
+        if name not in row and (for_rpm if family == "rpm" else for_deb):
+            raise RpmdeployError(f"{where}: {name} is missing")
+    present = [name for name in _RPM_ONLY if name in row]
+    if family == "deb" and present:
+        raise RpmdeployError(f"{where}: {', '.join(present)} only apply to RPM releases")
+    return str(family)
+
+
+def _check_types(row: dict[str, Any], where: str) -> dict[str, tuple[str, ...]]:
+    """The row's list fields; every other field must be a string."""
+    for name, value in row.items():
+        if name not in _LIST_FIELDS and not isinstance(value, str):
+            raise RpmdeployError(f"{where}: {name} must be a string")
+    return {name: _string_list(row.get(name, []), f"{where}: {name}") for name in _LIST_FIELDS}
+
+
+def _check_values(row: dict[str, Any], family: str, arches: tuple[str, ...], where: str) -> None:
+    checks = (
+        ("id", _NAME_RE.fullmatch(row["id"]), "a lower-case name such as centos-stream"),
+        ("release", _RELEASE_RE.fullmatch(row["release"]), "such as 43, rawhide or 24.04"),
+        ("base", row["base"] in BASES, f"one of {', '.join(BASES)}"),
+        ("python", _XY_RE.fullmatch(row["python"]), "X.Y"),
+        ("python_full", _XYZ_RE.fullmatch(row["python_full"]), "X.Y.Z"),
+        ("glibc", _XY_RE.fullmatch(row["glibc"]), "X.Y"),
+        ("dist", family == "deb" or row["dist"].startswith("."), "a %{dist} such as .fc43"),
+        ("mock_config", family == "deb" or "{arch}" in row["mock_config"], "a name with {arch}"),
+        ("arches", arches, "a non-empty list"),
+    )
+    for name, ok, expected in checks:
+        if not ok:
+            raise RpmdeployError(f"{where}: {name} {row.get(name)!r} is not {expected}")
+    if not row["python_full"].startswith(row["python"] + "."):
+        raise RpmdeployError(
+            f"{where}: python_full {row['python_full']!r} is not a release of {row['python']}"
+        )
+    for arch in arches:
+        known = arch_named(arch)
+        if known is None or known.name != arch:
+            raise RpmdeployError(
+                f"{where}: arches: {arch!r} is not an RPM architecture name "
+                f"({', '.join(a.name for a in ARCHES)})"
+            )
 
 
 def _string_list(value: Any, where: str) -> tuple[str, ...]:
@@ -423,38 +436,42 @@ def _accepted_names(
 ) -> Mapping[str, Distribution]:
     """Every spelling -> its release; two releases claiming one spelling is an error."""
     names: dict[str, Distribution] = {}
-
-    def claim(name: str, row: Distribution, *, weak: bool = False) -> None:
+    for name, row, weak in _spellings(releases, id_aliases):
         if name in _ARCH_BY_NAME:
             raise RpmdeployError(f"{source}: {row.name}: {name!r} is an architecture name")
-        other = names.get(name)
-        if other is None:
-            names[name] = row
-        elif other != row and not weak:
+        other = names.setdefault(name, row)
+        if other != row and not weak:
             raise RpmdeployError(f"{source}: {name!r} names both {other.name} and {row.name}")
+    return MappingProxyType(names)
 
-    newest: dict[str, Distribution] = {}
+
+def _spellings(
+    releases: tuple[Distribution, ...], id_aliases: Mapping[str, str]
+) -> Iterator[tuple[str, Distribution, bool]]:
+    """(spelling, release, weak): a release's own names first, then the weak ones (ID
+    aliases, bare names), which yield to a spelling already taken instead of clashing."""
     for row in releases:
-        claim(row.name, row)
-        if row.base == "el":
-            claim(f"{row.id}{row.release}", row)  # rhel9, rocky9
-        if row.release[0].isdigit():
-            newest[row.id] = row  # oldest first, checked
-        for alias in row.aliases:
-            claim(alias, row)
-        for codename in row.codenames:
-            claim(codename, row)
-            claim(f"{row.id}-{codename}", row)
+        for name in _own_names(row):
+            yield name, row, False
+    newest = {row.id: row for row in releases if row.release[0].isdigit()}  # oldest first
     for alias, real in id_aliases.items():
         for row in releases:
             if row.id == real:
-                claim(f"{alias}-{row.release}", row, weak=True)
-                claim(f"{alias}{row.release}", row, weak=True)
+                yield f"{alias}-{row.release}", row, True
+                yield f"{alias}{row.release}", row, True
         if real in newest:
-            claim(alias, newest[real], weak=True)
+            yield alias, newest[real], True
     for distro_id, row in newest.items():
-        claim(distro_id, row, weak=True)
-    return MappingProxyType(names)
+        yield distro_id, row, True
+
+
+def _own_names(row: Distribution) -> list[str]:
+    names = [row.name, *row.aliases]
+    if row.base == "el":
+        names.append(f"{row.id}{row.release}")  # rhel9, rocky9
+    for codename in row.codenames:
+        names += [codename, f"{row.id}-{codename}"]
+    return names
 
 
 @lru_cache(maxsize=1)

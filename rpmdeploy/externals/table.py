@@ -50,6 +50,8 @@ class Layer:
 
 @dataclass(frozen=True)
 class Entry:
+    """One ``[keys.NAME]`` of the table: what a library or tool is, and its layers."""
+
     key: str
     summary: str
     kind: str
@@ -321,23 +323,27 @@ def _build_index(
     for key in entries:
         index[normalise(key)] = key
         index.setdefault(f"dep:generic/{key}", key)
-    for name, key in alias_overrides.items():
-        index[name] = key
+    index.update(alias_overrides)
     for key, entry in entries.items():
         for alias in entry.aliases:
             index.setdefault(normalise(alias), key)
     for key, entry in entries.items():
         for module in entry.pkgconfig:
             index.setdefault(f"pkgconfig({module.lower()})", key)
-    weak: dict[str, set[str]] = {}
-    for key, entry in entries.items():
-        for module in entry.pkgconfig:
-            weak.setdefault(module.lower(), set()).add(key)
-        for layer in entry.layers.values():
-            for package in (*(layer.build or ()), *(layer.run or ())):
-                for part in package.split("|"):
-                    weak.setdefault(normalise(part), set()).add(key)
-    for name, keys in weak.items():
+    for name, keys in _package_names(entries).items():
         if len(keys) == 1:
             index.setdefault(name, next(iter(keys)))
     return index
+
+
+def _package_names(entries: Mapping[str, Entry]) -> dict[str, set[str]]:
+    """Each bare pkg-config module and package name -> the keys that list it."""
+    users: dict[str, set[str]] = {}
+    for key, entry in entries.items():
+        for module in entry.pkgconfig:
+            users.setdefault(module.lower(), set()).add(key)
+        for layer in entry.layers.values():
+            for package in (*(layer.build or ()), *(layer.run or ())):
+                for part in package.split("|"):
+                    users.setdefault(normalise(part), set()).add(key)
+    return users
