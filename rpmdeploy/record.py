@@ -116,17 +116,29 @@ class ReleaseRecord:
 
 def _problem(record: ReleaseRecord) -> str | None:
     """What is wrong with ``record``'s values, or None."""
-    for name in ("app", "evr", "install_dir", "target", "python"):
+    return _type_problem(record) or _value_problem(record)
+
+
+_TEXT_FIELDS = ("app", "evr", "install_dir", "target", "python")
+_LIST_FIELDS = ("site_dirs", "assumed_packages")
+
+
+def _type_problem(record: ReleaseRecord) -> str | None:
+    for name in _TEXT_FIELDS:
         value = getattr(record, name)
         if not isinstance(value, str) or not value:
             return f"{name} must be a non-empty string"
-    for name in ("site_dirs", "assumed_packages"):
+    for name in _LIST_FIELDS:
         value = getattr(record, name)
         if not isinstance(value, tuple) or not all(isinstance(v, str) and v for v in value):
             return f"{name} must be a list of non-empty strings"
     if not isinstance(record.signed, bool):
         return "signed must be true or false"
-    texts = [getattr(record, n) for n in ("app", "evr", "install_dir", "target", "python")]
+    return None
+
+
+def _value_problem(record: ReleaseRecord) -> str | None:
+    texts = [getattr(record, n) for n in _TEXT_FIELDS]
     for text in [*texts, *record.site_dirs, *record.assumed_packages]:
         if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
             return f"control character in {text!r}"

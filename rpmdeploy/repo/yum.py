@@ -206,57 +206,83 @@ def _assemble(
     staging: Path, previous: Path | None, inputs: RepoInputs, key_name: str, log: Path
 ) -> _Content:
     """Fill ``staging``; return what the report says about its content."""
-    old_binary = scan_previous(previous, source=False)
-    old_source = scan_previous(previous, source=True)
+    old = [*scan_previous(previous, source=False), *scan_previous(previous, source=True)]
     plans = [
-        plan(inputs.binary, old_binary, inputs.keep),
-        plan(inputs.source, old_source, inputs.keep),
+        plan(inputs.binary, [p for p in old if not p.is_source], inputs.keep),
+        plan(inputs.source, [p for p in old if p.is_source], inputs.keep),
     ]
-    old_by_name = {p.file_name: p for p in [*old_binary, *old_source]}
-    signing = inputs.signing
-
-    added: list[str] = []
-    kept: list[str] = []
-    to_sign: list[Path] = []
     try:
-        for each in plans:
-            for package in each.current:
-                dest = staging / relpath(package)
-                dest.parent.mkdir(exist_ok=True)
-                old = old_by_name.get(package.file_name)
-                if old is not None and reusable(package, old, inputs.fingerprints):
-                    link_or_copy(old.path, dest)
-                    kept.append(relpath(package))
-                    continue
-                # A copy, never a link: rpmsign rewrites the file in place.
-                shutil.copy2(package.path, dest)
-                os.chmod(dest, 0o644)
-                added.append(relpath(package))
-                to_sign.append(dest)
-            for package in each.history:
-                dest = staging / relpath(package)
-                dest.parent.mkdir(exist_ok=True)
-                link_or_copy(package.path, dest)
-                kept.append(relpath(package))
-        if signing is not None:
-            sign_rpms(to_sign, signing, log)
-        for dest in to_sign:
-            _make_mtime_distinct(dest, old_by_name.get(dest.name))
+        added, kept = _place_packages(staging, plans, old, inputs, log)
         for rel, text in inputs.extra_files.items():
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
-        if signing is not None:
-            export_public_key(signing, staging / key_name, log)
+        if inputs.signing is not None:
+            export_public_key(inputs.signing, staging / key_name, log)
     except OSError as exc:
         raise RepoError(f"assembling the repository in {staging} failed: {exc}") from None
 
     pruned = sorted(_relpath_in(previous, p.path) for each in plans for p in each.pruned)
-    unchanged = previous is not None and not added and not pruned
-    previous_relpaths = {_relpath_in(previous, p.path) for p in [*old_binary, *old_source]}
-    unchanged = unchanged and previous_relpaths == set(kept)
+    previous_relpaths = {_relpath_in(previous, p.path) for p in old}
+    unchanged = previous is not None and not added and not pruned and previous_relpaths == set(kept)
     revision = _revision(previous, plans, unchanged)
+    _write_metadata(staging, previous, plans, revision, inputs.signing, log)
+    return _Content(
+        revision=revision,
+        added=tuple(sorted(added)),
+        kept=tuple(sorted(kept)),
+        pruned=tuple(pruned),
+        unchanged=unchanged,
+    )
 
+
+def _place_packages(
+    staging: Path, plans: Sequence[Plan], old: Sequence[RpmFile], inputs: RepoInputs, log: Path
+) -> tuple[list[str], list[str]]:
+    """Put every planned package into ``staging``; return (added, kept) relative paths.
+
+    Unchanged packages are hard links to the previous generation's files; new or changed
+    ones are copies, signed when signing.
+    """
+    old_by_name = {p.file_name: p for p in old}
+    added: list[str] = []
+    kept: list[str] = []
+    to_sign: list[Path] = []
+    for each in plans:
+        for package in each.current:
+            dest = staging / relpath(package)
+            dest.parent.mkdir(exist_ok=True)
+            before = old_by_name.get(package.file_name)
+            if before is not None and reusable(package, before, inputs.fingerprints):
+                link_or_copy(before.path, dest)
+                kept.append(relpath(package))
+                continue
+            # A copy, never a link: rpmsign rewrites the file in place.
+            shutil.copy2(package.path, dest)
+            os.chmod(dest, 0o644)
+            added.append(relpath(package))
+            to_sign.append(dest)
+        for package in each.history:
+            dest = staging / relpath(package)
+            dest.parent.mkdir(exist_ok=True)
+            link_or_copy(package.path, dest)
+            kept.append(relpath(package))
+    if inputs.signing is not None:
+        sign_rpms(to_sign, inputs.signing, log)
+    for dest in to_sign:
+        _make_mtime_distinct(dest, old_by_name.get(dest.name))
+    return added, kept
+
+
+def _write_metadata(
+    staging: Path,
+    previous: Path | None,
+    plans: Sequence[Plan],
+    revision: int,
+    signing: SigningKey | None,
+    log: Path,
+) -> None:
+    """createrepo_c for the binary repository and (when it has packages) the source one."""
     _createrepo(staging, previous, revision, log, source=False)
     if any(each.current or each.history for each in plans[1:]):
         _createrepo(staging / SRPMS, previous / SRPMS if previous else None, revision, log, True)
@@ -271,14 +297,6 @@ def _assemble(
         for name in ("repomd.xml", "repomd.xml.asc"):
             if (staging / rel / name).is_file():
                 os.utime(staging / rel / name, (revision, revision))
-
-    return _Content(
-        revision=revision,
-        added=tuple(sorted(added)),
-        kept=tuple(sorted(kept)),
-        pruned=tuple(pruned),
-        unchanged=unchanged,
-    )
 
 
 def _relpath_in(previous: Path | None, path: Path) -> str:

@@ -79,14 +79,7 @@ def verify_repo(
         raise UsageError(f"invalid package name {package!r}")
     if not (repo_dir / "repodata" / "repomd.xml").is_file():
         raise VerifyError(f"{repo_dir} is not a repository (no repodata/repomd.xml)")
-    if check_signatures and gpg_key is None:
-        raise UsageError("checking signatures needs the public key file (gpg_key)")
-    key = Path(os.path.abspath(gpg_key)) if gpg_key is not None and check_signatures else None
-    if key is not None:
-        if not key.is_file():
-            raise UsageError(f"public key file {key} not found")
-        if not (repo_dir / "repodata" / "repomd.xml.asc").is_file():
-            raise VerifyError(f"{repo_dir} is not signed: repodata/repomd.xml.asc is missing")
+    key = _signature_key(repo_dir, check_signatures, gpg_key)
 
     timings: list[tuple[str, float]] = []
 
@@ -142,3 +135,17 @@ def verify_repo(
         import_output=output,
         timings=tuple(timings),
     )
+
+
+def _signature_key(repo_dir: Path, check_signatures: bool, gpg_key: Path | None) -> Path | None:
+    """The key file to check signatures with (absolute), or None when not checking."""
+    if not check_signatures:
+        return None
+    if gpg_key is None:
+        raise UsageError("checking signatures needs the public key file (gpg_key)")
+    key = Path(os.path.abspath(gpg_key))
+    if not key.is_file():
+        raise UsageError(f"public key file {key} not found")
+    if not (repo_dir / "repodata" / "repomd.xml.asc").is_file():
+        raise VerifyError(f"{repo_dir} is not signed: repodata/repomd.xml.asc is missing")
+    return key
