@@ -3,7 +3,11 @@
 pin (optional) -> every dependency RPM -> the app RPM -> a new repository generation with
 the .repo file and Puppet manifest -> verify that generation (dnf installs the app into an
 empty root, the WSGI application is called) -> swap it in.  Nothing reaches the published
-repository unless every step succeeded.
+repository unless every step succeeded: the generation is staged with
+``rpmdeploy.repo.stage_repo``, verified, and only then committed.
+
+Every repository carries the release's record (``rpmdeploy.record``), from which
+``verify_published`` (``rpmdeploy verify``) checks it again later on its own.
 """
 
 from __future__ import annotations
