@@ -38,9 +38,21 @@ APP_TEMPLATE = "app/app.spec.j2"
 WSGI_SCRIPT = Path("bin") / "wsgiapp"
 # Never packaged: version control, caches, virtualenvs and rpmdeploy's own output.
 _EXCLUDED_DIRS = frozenset(
-    {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", ".mypy_cache",
-     ".pytest_cache", ".ruff_cache", "node_modules"}
-)  # fmt: skip
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "node_modules",
+    }
+)
 _EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".rpm")
 
 

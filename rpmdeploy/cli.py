@@ -69,58 +69,72 @@ def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
 
 target_options = _options(
     click.option(
-        "--target", "-t", metavar="NAME",
+        "--target",
+        "-t",
+        metavar="NAME",
         help="What to build for: 'host' (this machine's python3) or a distribution release "
         "such as fedora-43-x86_64, rocky-9, almalinux-10 (see `rpmdeploy targets`) "
         "[RPMDEPLOY_TARGET, [rpms] target; default: host].",
     ),
     click.option(
-        "--python", "python", metavar="PATH",
+        "--python",
+        "python",
+        metavar="PATH",
         help="Interpreter of the host target (default /usr/bin/python3); for `pin`, the "
         "interpreter to run pip-compile under.",
     ),
-)  # fmt: skip
+)
 
 build_options = _options(
     target_options,
     click.option(
-        "--cache-dir", type=click.Path(file_okay=False),
+        "--cache-dir",
+        type=click.Path(file_okay=False),
         help="Cache of artifacts and builds [RPMDEPLOY_CACHE_DIR, [rpms] cache-dir; "
         "default: $XDG_CACHE_HOME/rpmdeploy].",
     ),
     click.option(
-        "--builder", type=click.Choice(builders.available()),
+        "--builder",
+        type=click.Choice(builders.available()),
         help="How packages are built: rpmbuild (this machine's rpmbuild) "
         "[RPMDEPLOY_BUILDER, [builder] name; default: rpmbuild].",
     ),
     click.option(
-        "--name-prefix", metavar="PREFIX",
+        "--name-prefix",
+        metavar="PREFIX",
         help="Package name prefix instead of 'python3-' (private namespace, e.g. "
         "'myapp-python3-').",
     ),
     click.option(
-        "--install-prefix", metavar="DIR",
+        "--install-prefix",
+        metavar="DIR",
         help="Install Python packages under DIR/lib/pythonX.Y/site-packages instead of /usr "
         "(private namespace, e.g. /opt/myapp).",
     ),
     click.option(
-        "--template-dir", type=click.Path(exists=True, file_okay=False),
+        "--template-dir",
+        type=click.Path(exists=True, file_okay=False),
         help="Directory of template overrides, laid out like the shipped rpmdeploy/templates/ "
-        "(package/, app/, publish/, verify/); templates it lacks come from rpmdeploy.",
+        "(package/, app/, publish/); templates it lacks come from rpmdeploy.",
     ),
-)  # fmt: skip
+)
 
 app_options = _options(
     click.option("--name", "app_name", metavar="NAME", help="App RPM name [rpmdeploy.toml]."),
-    click.option("--version", "app_version", metavar="VERSION",
-                 help="App version [rpmdeploy.toml, required there or here]."),  # fmt: skip
     click.option(
-        "--distro", metavar="NAME",
+        "--version",
+        "app_version",
+        metavar="VERSION",
+        help="App version [rpmdeploy.toml, required there or here].",
+    ),
+    click.option(
+        "--distro",
+        metavar="NAME",
         help="Distribution whose package names the external dependencies map to [the "
         "target's; on a non-RPM host, Fedora's].",
     ),
     click.option("--strict", is_flag=True, help="Refuse guessed external-dependency names."),
-)  # fmt: skip
+)
 
 
 def _resolve(app_dir: Path, **given: Any) -> settings.Resolved:
@@ -149,26 +163,35 @@ def cli(debug: bool) -> None:
 
 index_options = _options(
     click.option("--index-url", metavar="URL", help="Base URL of the package index [PyPI]."),
-    click.option("--extra-index-url", multiple=True, metavar="URL",
-                 help="Extra index (repeatable)."),
-    click.option("--find-links", multiple=True, metavar="DIR|URL",
-                 help="Directory or page with archives to use (repeatable)."),
+    click.option(
+        "--extra-index-url", multiple=True, metavar="URL", help="Extra index (repeatable)."
+    ),
+    click.option(
+        "--find-links",
+        multiple=True,
+        metavar="DIR|URL",
+        help="Directory or page with archives to use (repeatable).",
+    ),
     click.option("--no-index", is_flag=True, help="Use no index: only --find-links."),
-)  # fmt: skip
+)
 
 jobs_option = click.option(
-    "--jobs", "-j", type=click.IntRange(1, 64),
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
     help="Packages built in parallel [RPMDEPLOY_JOBS, [rpms] jobs; default: the CPU count].",
-)  # fmt: skip
+)
 
 no_binary_options = _options(
     click.option(
-        "--no-binary", multiple=True, metavar="NAME",
+        "--no-binary",
+        multiple=True,
+        metavar="NAME",
         help="Build NAME from its sdist instead of a wheel (repeatable; ':all:' for every "
         "package). Adds to [rpms] no-binary in APP_DIR/rpmdeploy.toml.",
     ),
     click.option("--sdist", "all_sdists", is_flag=True, help="Same as --no-binary :all:."),
-)  # fmt: skip
+)
 
 
 def _no_binary(no_binary: tuple[str, ...], all_sdists: bool) -> tuple[str, ...]:
@@ -210,8 +233,13 @@ def pin(
 
 @cli.command()
 @APP_DIR
-@click.option("--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Directory receiving RPMS/<arch>/, SRPMS/ and logs/.")  # fmt: skip
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory receiving RPMS/<arch>/, SRPMS/ and logs/.",
+)
 @jobs_option
 @no_binary_options
 @build_options
@@ -243,8 +271,13 @@ def rpms(
 
 @cli.command()
 @APP_DIR
-@click.option("--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Directory receiving RPMS/noarch/, SRPMS/ and logs/.")  # fmt: skip
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory receiving RPMS/noarch/, SRPMS/ and logs/.",
+)
 @app_options
 @build_options
 @reports_errors
@@ -267,8 +300,9 @@ def app(
     """
     resolved = _resolve(app_dir, **given)
     options = settings.rpms_options(resolved)
-    loaded = settings.load(resolved, options, name=app_name, version=app_version,
-                           distro=distro, strict=strict)  # fmt: skip
+    loaded = settings.load(
+        resolved, options, name=app_name, version=app_version, distro=distro, strict=strict
+    )
     outcome = build_app_rpm(loaded, out, options)
     PROGRESS.package(outcome, 1, 1)
     if outcome.status == "failed":
@@ -296,8 +330,9 @@ def spec(
 
     resolved = _resolve(app_dir, **given)
     options = settings.rpms_options(resolved)
-    loaded = settings.load(resolved, options, name=app_name, version=app_version,
-                           distro=distro, strict=strict)  # fmt: skip
+    loaded = settings.load(
+        resolved, options, name=app_name, version=app_version, distro=distro, strict=strict
+    )
     with tempfile.TemporaryDirectory(prefix="rpmdeploy-spec-") as tmp:
         _ctx, spec_path, _sources = render_app(loaded, Path(tmp), options)
         click.echo(spec_path.read_text(), nl=False)
@@ -305,21 +340,37 @@ def spec(
 
 @cli.command()
 @APP_DIR
-@click.option("--out", "-o", "repo_dir", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="The yum repository to publish (created or updated atomically).")  # fmt: skip
-@click.option("--sign", metavar="KEYID",
-              help="Sign every RPM and repodata/repomd.xml with this GPG key "
-              "[RPMDEPLOY_SIGN, [release] sign].")  # fmt: skip
-@click.option("--gnupghome", type=click.Path(exists=True, file_okay=False),
-              help="GnuPG home holding the signing key [$GNUPGHOME or ~/.gnupg].")  # fmt: skip
-@click.option("--base-url", metavar="URL",
-              help="URL servers reach the repository at, for the .repo file and the Puppet "
-              "manifest [RPMDEPLOY_BASE_URL, [release] base-url; default: file://REPO_DIR].",
-              )  # fmt: skip
-@click.option("--keep", type=click.IntRange(1, 1000),
-              help="Versions of each package kept in the repository (history) "
-              "[RPMDEPLOY_KEEP, [release] keep; default: 1].")  # fmt: skip
+@click.option(
+    "--out",
+    "-o",
+    "repo_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The yum repository to publish (created or updated atomically).",
+)
+@click.option(
+    "--sign",
+    metavar="KEYID",
+    help="Sign every RPM and repodata/repomd.xml with this GPG key "
+    "[RPMDEPLOY_SIGN, [release] sign].",
+)
+@click.option(
+    "--gnupghome",
+    type=click.Path(exists=True, file_okay=False),
+    help="GnuPG home holding the signing key [$GNUPGHOME or ~/.gnupg].",
+)
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="URL servers reach the repository at, for the .repo file and the Puppet "
+    "manifest [RPMDEPLOY_BASE_URL, [release] base-url; default: file://REPO_DIR].",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(1, 1000),
+    help="Versions of each package kept in the repository (history) "
+    "[RPMDEPLOY_KEEP, [release] keep; default: 1].",
+)
 @click.option(
     "--pin",
     "do_pin",
@@ -365,15 +416,18 @@ def release(
     REPO_DIR at the same time is refused.
     """
     resolved = _resolve(
-        app_dir, no_binary=_no_binary(no_binary, all_sdists),
-        verify=False if no_verify else None, **given,
-    )  # fmt: skip
+        app_dir,
+        no_binary=_no_binary(no_binary, all_sdists),
+        verify=False if no_verify else None,
+        **given,
+    )
     index = IndexOptions(index_url, extra_index_url, find_links, no_index) if do_pin else None
     options = settings.release_options(
         resolved, index, name=app_name, version=app_version, distro=distro, strict=strict
     )
-    click.echo(f"releasing {app_dir} into {repo_dir} (target "
-               f"{_describe(options.build.target)})", err=True)  # fmt: skip
+    click.echo(
+        f"releasing {app_dir} into {repo_dir} (target {_describe(options.build.target)})", err=True
+    )
     result = run_release(app_dir, repo_dir, options, progress=PROGRESS)
     _print_release(result)
     if result.repo is None:
@@ -403,13 +457,19 @@ def verify(repo_dir: Path, key: Path | None) -> None:
 @cli.command("map-externals")
 @APP_DIR
 @click.option(
-    "--distro", metavar="NAME",
+    "--distro",
+    metavar="NAME",
     help="Distribution to map for: fedora-43, rhel-9, rocky-8, debian-12, ubuntu-24.04, ... "
     "or 'all' for a table [this host, from /etc/os-release].",
-)  # fmt: skip
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text: one line per hint; json: machine-readable; spec: "
-              "BuildRequires/Requires lines.")  # fmt: skip
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text: one line per hint; json: machine-readable; spec: BuildRequires/Requires lines.",
+)
 @click.option("--strict", is_flag=True, help="Make a guessed package name an error.")
 @reports_errors
 def map_externals(app_dir: Path, distro: str | None, fmt: str, strict: bool) -> None:
@@ -447,8 +507,9 @@ class _Progress:
             f"{outcome.status:<6}",
             fg={"built": "green", "cached": "cyan", "failed": "red"}[outcome.status],
         )
-        click.echo(f"[{done:>{width}}/{total}] {status} {outcome.name} {outcome.version}{timing}",
-                   err=True)  # fmt: skip
+        click.echo(
+            f"[{done:>{width}}/{total}] {status} {outcome.name} {outcome.version}{timing}", err=True
+        )
 
 
 PROGRESS = _Progress()
@@ -468,12 +529,16 @@ def _print_outcomes(outcomes: tuple[PackageOutcome, ...], seconds: float) -> Non
 def _print_release(result: ReleaseReport) -> None:
     _print_outcomes(result.outcomes, result.seconds)
     if result.repo is None:
-        click.echo("nothing published: the repository is as it was (finished packages are "
-                   "cached)", err=True)  # fmt: skip
+        click.echo(
+            "nothing published: the repository is as it was (finished packages are cached)",
+            err=True,
+        )
         return
     repo = result.repo
-    click.echo(result.verification.text() if result.verification else "verification skipped "
-               "(--no-verify)", err=True)  # fmt: skip
+    click.echo(
+        result.verification.text() if result.verification else "verification skipped (--no-verify)",
+        err=True,
+    )
     click.echo(
         f"published {repo.path}: {len(repo.added)} added, {len(repo.kept)} unchanged, "
         f"{len(repo.pruned)} pruned, {repo.total_size / 1e6:.1f} MB"
@@ -487,8 +552,11 @@ def _print_summary(result: RpmsReport) -> None:
     if result.out is not None:
         click.echo(f"RPMs in {result.out}", err=True)
     else:
-        click.echo("nothing written to the output directory: fix the failures and rerun "
-                   "(finished packages are cached)", err=True)  # fmt: skip
+        click.echo(
+            "nothing written to the output directory: fix the failures and rerun "
+            "(finished packages are cached)",
+            err=True,
+        )
 
 
 def main() -> None:

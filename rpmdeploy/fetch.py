@@ -129,17 +129,31 @@ class _Fetch:
             reqfile = Path(tmp) / "requirements.txt"
             reqfile.write_text("".join(_requirement_line(pin) for pin in pins))
             argv = [
-                sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes",
-                "--progress-bar", "off", "--dest", str(dest),
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--require-hashes",
+                "--progress-bar",
+                "off",
+                "--dest",
+                str(dest),
                 *self.pinned.index.pip_args(base),
                 *_binary_args(pins, self.options),
                 *_platform_args(self.target),
-                "--requirement", str(reqfile),
-            ]  # fmt: skip
+                "--requirement",
+                str(reqfile),
+            ]
             start = self.log.stat().st_size if self.log.exists() else 0
             try:
-                run(argv, log=self.log, what=_describe(pins), env=isolated_pip_env(),
-                    error=FetchError)  # fmt: skip
+                run(
+                    argv,
+                    log=self.log,
+                    what=_describe(pins),
+                    env=isolated_pip_env(),
+                    error=FetchError,
+                )
             except FetchError:
                 raise FetchError(_explain_pip_failure(pins, self.log, start)) from None
             return self.store(pins, dest)

@@ -335,8 +335,15 @@ def _piptools_venv(python: str, target: Target, options: PinOptions, log: Path) 
     shutil.rmtree(venv, ignore_errors=True)
     what = f"installing pip-tools {version} for Python {target.python_version} ({python})"
     run([python, "-m", "venv", venv], log=log, what=what, error=PinError)
-    install = [str(venv_python), "-m", "pip", "install", "--quiet", *options.index.pip_args(),
-               f"pip-tools=={version}"]  # fmt: skip
+    install = [
+        str(venv_python),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        *options.index.pip_args(),
+        f"pip-tools=={version}",
+    ]
     run(install, log=log, what=what, env=isolated_pip_env(), error=PinError)
     return str(venv_python)
 

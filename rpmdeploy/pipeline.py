@@ -219,9 +219,14 @@ def build_dependencies(session: BuildSession) -> list[PackageOutcome]:
     def prepare(pin: Pin) -> Job | PackageOutcome:
         artifact = session.artifacts[pin.name]
         key = package_cache_key(artifact, fingerprint, options)
-        return _prepare(session, binary_name(pin.name, options.target), pin.version, key,
-                        lambda workdir, log: _package_request(session, artifact, workdir, log),
-                        weight=artifact.path.stat().st_size)  # fmt: skip
+        return _prepare(
+            session,
+            binary_name(pin.name, options.target),
+            pin.version,
+            key,
+            lambda workdir, log: _package_request(session, artifact, workdir, log),
+            weight=artifact.path.stat().st_size,
+        )
 
     jobs: list[Job] = []
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
@@ -271,9 +276,13 @@ def run_jobs(
             if blocker is not None:
                 shutil.rmtree(job.workdir, ignore_errors=True)
                 outcomes[job.name] = counter.report(
-                    PackageOutcome(job.name, job.version, "skipped",
-                                   error=f"not built: it needs {blocker}, which failed")
-                )  # fmt: skip
+                    PackageOutcome(
+                        job.name,
+                        job.version,
+                        "skipped",
+                        error=f"not built: it needs {blocker}, which failed",
+                    )
+                )
                 unavailable.add(job.name)
             else:
                 runnable.append(job)
@@ -344,8 +353,9 @@ def _prepare(
     except Exception as exc:  # noqa: BLE001 - one package's failure must not hide the others
         message = _message(exc, workdir / "build.log")
         log = buildcache.keep_failure(cache, key, workdir)
-        return PackageOutcome(name, version, "failed", log=log, error=message,
-                              seconds=time.monotonic() - started)  # fmt: skip
+        return PackageOutcome(
+            name, version, "failed", log=log, error=message, seconds=time.monotonic() - started
+        )
     return Job(name, version, key, request, workdir, weight, started)
 
 
@@ -364,8 +374,14 @@ def _build(session: BuildSession, job: Job) -> tuple[PackageOutcome, BuildResult
 
 def _failure(session: BuildSession, job: Job, message: str) -> PackageOutcome:
     log = buildcache.keep_failure(session.options.cache, job.key, job.workdir)
-    return PackageOutcome(job.name, job.version, "failed", log=log, error=message,
-                          seconds=time.monotonic() - job.started)  # fmt: skip
+    return PackageOutcome(
+        job.name,
+        job.version,
+        "failed",
+        log=log,
+        error=message,
+        seconds=time.monotonic() - job.started,
+    )
 
 
 def _message(exc: Exception, log: Path) -> str:
@@ -382,9 +398,14 @@ def _outcome(
     build: buildcache.CachedBuild, version: str, status: Status, seconds: float
 ) -> PackageOutcome:
     return PackageOutcome(
-        build.name, version, status, srpm=build.srpm, rpms=build.rpms, log=build.log,
+        build.name,
+        version,
+        status,
+        srpm=build.srpm,
+        rpms=build.rpms,
+        log=build.log,
         seconds=seconds,
-    )  # fmt: skip
+    )
 
 
 class _Counter:
@@ -441,9 +462,12 @@ def build_app(session: BuildSession, exclude: Path | None = None) -> PackageOutc
     with tempfile.TemporaryDirectory(prefix="rpmdeploy-app-") as tmp:
         ctx, spec, sources = render_app(session.app, Path(tmp), options, exclude=exclude)
         key = stable_key(
-            "app", [sha256_file(p) for p in (spec, *sources)], options.target.cache_identity(),
-            options.builder, options.source_date_epoch,
-        )  # fmt: skip
+            "app",
+            [sha256_file(p) for p in (spec, *sources)],
+            options.target.cache_identity(),
+            options.builder,
+            options.source_date_epoch,
+        )
         hit = buildcache.lookup(options.cache, key, ctx.name)
         if hit is not None:
             return _outcome(hit, ctx.version, "cached", 0.0)

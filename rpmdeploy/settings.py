@@ -65,8 +65,16 @@ def _count(low: int, high: int) -> Convert:
 def _flag(value: Any, where: str) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no",
-                                                    "off"):  # fmt: skip
+    if isinstance(value, str) and value.lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+        "0",
+        "false",
+        "no",
+        "off",
+    ):
         return value.lower() in ("1", "true", "yes", "on")
     raise UsageError(f"{where}: expected true or false: {value!r}")
 
@@ -285,9 +293,12 @@ def pin_job(
     target = resolve_target(resolved["target"], resolved["python"] if is_host else None)
     cache = cache_of(resolved)
     options = PinOptions(
-        index, upgrade, upgrade_packages, None if is_host else resolved["python"],
+        index,
+        upgrade,
+        upgrade_packages,
+        None if is_host else resolved["python"],
         cache.dir("tools"),
-    )  # fmt: skip
+    )
     return PinJob(target, options, cache.dir("logs") / f"pin-{os.getpid()}.log")
 
 

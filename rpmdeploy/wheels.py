@@ -169,8 +169,11 @@ def _create_build_env(
         venv = [interpreter, "-m", "venv", *(["--without-pip"] if own_pip else []), str(tmp)]
         run(venv, log=log, what="creating build env")
         python = tmp / "bin" / "python"
-        pip = [sys.executable, "-m", "pip", "--python", str(python)] if own_pip else [
-            str(python), "-m", "pip"]  # fmt: skip
+        pip = (
+            [sys.executable, "-m", "pip", "--python", str(python)]
+            if own_pip
+            else [str(python), "-m", "pip"]
+        )
         if requires:
             _install_build_requires(ctx, pip, requires, log, tmp)
         (tmp / ".complete").write_text("\n".join(requires) + "\n")
@@ -200,12 +203,25 @@ def _install_build_requires(
     # Not all in the local cache yet: one explicit, logged download from the app's indexes.
     base = ctx.pinned.source.parent if ctx.pinned.source else None
     download = [
-        *pip[:3], "download", "--only-binary", ":all:",
-        "--dest", str(wheelhouse), *ctx.pinned.index.pip_args(base), *link_args,
-        "-c", str(constraints), *requires,
-    ]  # fmt: skip
-    run(download, log=log, what=f"fetching build requirements {' '.join(requires)}",
-        env=isolated_pip_env(), error=FetchError)  # fmt: skip
+        *pip[:3],
+        "download",
+        "--only-binary",
+        ":all:",
+        "--dest",
+        str(wheelhouse),
+        *ctx.pinned.index.pip_args(base),
+        *link_args,
+        "-c",
+        str(constraints),
+        *requires,
+    ]
+    run(
+        download,
+        log=log,
+        what=f"fetching build requirements {' '.join(requires)}",
+        env=isolated_pip_env(),
+        error=FetchError,
+    )
     run(offline, log=log, what="installing build requirements", env=isolated_pip_env())
 
 
