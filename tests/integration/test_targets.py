@@ -6,6 +6,7 @@ Resolving target names needs no rpmbuild: those tests are in tests/unit/test_tar
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,24 @@ def test_spec_for_amazon_linux_2023(app_factory, tmp_path: Path) -> None:  # typ
     assert "Requires:       openjpeg2" in lines
     assert "BuildRequires:  openjpeg2-devel" in lines
     assert not (tmp_path / "c" / "builds").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dnf --installroot needs root")
+def test_app_and_release_for_amazon_linux_2023(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`app` and `release` take amazonlinux-2023 like any target: .amzn2023, Python 3.9."""
+    app: AppDir = app_factory("alpha\n")
+    app.pin()
+    (app.path / "rpmdeploy.toml").write_text(AL2023_TOML)
+    (app.path / "external-dependencies.txt").write_text("zlib (>=1.2.11)\n")
+    cache = tmp_path / "c"
+    out = tmp_path / "out"
+    run_cli("app", app.path, "--out", out, "--target", "amazonlinux-2023", "--cache-dir", cache)
+    [rpm] = sorted(out.glob("RPMS/noarch/shop-*.rpm"))
+    assert rpm.name == "shop-1.0.0-1.amzn2023.noarch.rpm"
+    repo = tmp_path / "repo"
+    result = run_cli("release", app.path, "--out", repo, "--target", "amazonlinux-2023",
+                     "--cache-dir", cache)  # fmt: skip
+    published = sorted(p.name for p in repo.glob("Packages/*.rpm"))
+    assert all(n.endswith(".amzn2023.noarch.rpm") for n in published)
+    assert {n.rsplit("-", 2)[0] for n in published} >= {"shop", "python3-alpha"}
+    assert "published" in result.output
