@@ -35,7 +35,7 @@ test: venv test-deps lint
 
 lint: venv
 	$(BIN)/ruff check rpmdeploy tests bench
-	$(BIN)/ruff format --check rpmdeploy
+	$(BIN)/ruff format --check rpmdeploy tests bench
 	$(BIN)/mypy
 
 bench: venv test-deps

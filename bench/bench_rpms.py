@@ -146,12 +146,17 @@ def timed(action) -> float:  # type: ignore[no-untyped-def]
 
 def report(count: int, floor: float, cold1: float, rerun: float, cold2: float) -> None:
     per_floor, per_cold = floor / count, cold1 / count
-    print(f"(a) floor {per_floor:.2f}s/pkg, rpmdeploy --jobs 1 {per_cold:.2f}s/pkg: "
-          f"{cold1 / floor:.2f}x (target <= 1.3x)")
-    print(f"(b) rerun, nothing changed: {rerun:.3f}s = {100 * rerun / cold1:.1f}% of the cold "
-          "build (target < 2%)")
-    print(f"(c) --jobs 2 {cold2:.2f}s vs --jobs 1 {cold1:.2f}s: {cold1 / cold2:.2f}x "
-          "(target >= 1.6x)")
+    print(
+        f"(a) floor {per_floor:.2f}s/pkg, rpmdeploy --jobs 1 {per_cold:.2f}s/pkg: "
+        f"{cold1 / floor:.2f}x (target <= 1.3x)"
+    )
+    print(
+        f"(b) rerun, nothing changed: {rerun:.3f}s = {100 * rerun / cold1:.1f}% of the cold "
+        "build (target < 2%)"
+    )
+    print(
+        f"(c) --jobs 2 {cold2:.2f}s vs --jobs 1 {cold1:.2f}s: {cold1 / cold2:.2f}x (target >= 1.6x)"
+    )
 
 
 if __name__ == "__main__":

@@ -175,7 +175,7 @@ def _extra_files(record: ReleaseRecord, repo_dir: Path, options: ReleaseOptions)
             key_url,
             record.app,
             template_dir=template_dir,
-        ),  # fmt: skip
+        ),
         RELEASE_FILE: record.to_json(),
     }
 

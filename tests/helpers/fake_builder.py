@@ -42,9 +42,7 @@ class FakeBuilder:
     def __init__(self, context: BuilderContext) -> None:
         self.context = context
         # A test may ask for an unordered builder: an instance attribute shadows the class's.
-        self.capabilities = Capabilities(
-            in_target=True, ordered=LEDGER.ordered, where="local"
-        )
+        self.capabilities = Capabilities(in_target=True, ordered=LEDGER.ordered, where="local")
 
     def __enter__(self) -> FakeBuilder:
         LEDGER.opened += 1

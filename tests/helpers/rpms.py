@@ -37,10 +37,21 @@ def install_into_root(root: Path, rpms: list[Path]) -> None:
     dbpath = "/var/lib/rpm"
     subprocess.run(["rpm", "--root", str(root), "--dbpath", dbpath, "--initdb"], check=True)
     subprocess.run(
-        ["rpm", "--root", str(root), "--dbpath", dbpath, "-i", "--nodeps", "--noscripts", "--force-debian",
-         *map(str, rpms)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "rpm",
+            "--root",
+            str(root),
+            "--dbpath",
+            dbpath,
+            "-i",
+            "--nodeps",
+            "--noscripts",
+            "--force-debian",
+            *map(str, rpms),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def python_in_root(

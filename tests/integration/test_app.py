@@ -147,14 +147,18 @@ def test_unit_file(shop: BuiltShop, tmp_path: Path) -> None:
     assert parser["Unit"]["Description"] == "The shop: 100%% WSGI"  # systemd's own % escape
     assert parser["Install"]["WantedBy"] == "multi-user.target"
     assert "RPMDEPLOY_BIND=127.0.0.1:8123" in (root / "etc/sysconfig/shop").read_text()
-    assert (root / "usr/lib/sysusers.d/shop.conf").read_text().splitlines()[-1].startswith("u shop ")
+    assert (
+        (root / "usr/lib/sysusers.d/shop.conf").read_text().splitlines()[-1].startswith("u shop ")
+    )
     # systemd-analyze resolves the unit's dependencies (sysinit.target...) inside --root:
     # give the root this machine's own systemd units beside ours.
     shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", dirs_exist_ok=True)
     result = subprocess.run(
         ["systemd-analyze", "verify", f"--root={root}", "/usr/lib/systemd/system/shop.service"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     problems = [ln for ln in result.stderr.splitlines() if "shop.service" in ln]
     assert result.returncode == 0 and not problems, result.stderr
 
@@ -168,7 +172,9 @@ def test_spec_command_prints_without_building(shop: BuiltShop, tmp_path: Path) -
 
 
 def test_rebuilding_the_app_with_nothing_changed_is_cached(shop: BuiltShop) -> None:
-    result = run_cli("app", shop.app.path, "--out", shop.out, "--cache-dir", shop.cache, "--distro", "fedora-43")
+    result = run_cli(
+        "app", shop.app.path, "--out", shop.out, "--cache-dir", shop.cache, "--distro", "fedora-43"
+    )
     assert "cached shop 2.3.0" in result.output
 
 
@@ -176,13 +182,30 @@ def test_rebuilding_the_app_with_nothing_changed_is_cached(shop: BuiltShop) -> N
     ("change", "message"),
     [
         (lambda p: (p / "bin" / "wsgiapp").unlink(), "bin/wsgiapp is missing"),
-        (lambda p: (p / "bin" / "wsgiapp").write_text("app = 1\n"), "defines no WSGI 'application'"),
+        (
+            lambda p: (p / "bin" / "wsgiapp").write_text("app = 1\n"),
+            "defines no WSGI 'application'",
+        ),
         (lambda p: (p / "bin" / "wsgiapp").write_text("def application(:\n"), "not valid Python"),
         (lambda p: (p / "external-dependencies.txt").unlink(), "external-dependencies.txt"),
-        (lambda p: (p / "external-dependencies.txt").write_text("libxml2 (>= \n"), "external-dependencies.txt:1"),
-        (lambda p: (p / "external-dependencies.txt").write_text("frobnicator-9000\n"), "frobnicator-9000"),
-        (lambda p: (p / "rpmdeploy.toml").write_text("[app]\nname = 'shop'\n"), "the app has no version"),
-        (lambda p: (p / "rpmdeploy.toml").write_text("[app]\nversion = '1'\nname = 'Bad Name'\n"), "invalid app name"),
+        (
+            lambda p: (p / "external-dependencies.txt").write_text("libxml2 (>= \n"),
+            "external-dependencies.txt:1",
+        ),
+        (
+            lambda p: (p / "external-dependencies.txt").write_text("frobnicator-9000\n"),
+            "frobnicator-9000",
+        ),
+        (
+            lambda p: (p / "rpmdeploy.toml").write_text("[app]\nname = 'shop'\n"),
+            "the app has no version",
+        ),
+        (
+            lambda p: (p / "rpmdeploy.toml").write_text(
+                "[app]\nversion = '1'\nname = 'Bad Name'\n"
+            ),
+            "invalid app name",
+        ),
         (lambda p: (p / "rpmdeploy.toml").write_text("[app\n"), "not valid TOML"),
     ],
 )
@@ -190,9 +213,22 @@ def test_bad_app_directories(shop: BuiltShop, tmp_path: Path, change, message: s
     app = write_shop(tmp_path / "shop", shop.app.wheelhouse)
     (app.path / "dependencies.txt").write_text(shop.app.pinned.read_text())
     change(app.path)
-    result = run_cli("app", app.path, "--out", tmp_path / "out", "--cache-dir", shop.cache, "--distro", "fedora-43", "--strict", expect=None)
+    result = run_cli(
+        "app",
+        app.path,
+        "--out",
+        tmp_path / "out",
+        "--cache-dir",
+        shop.cache,
+        "--distro",
+        "fedora-43",
+        "--strict",
+        expect=None,
+    )
     assert result.exit_code != 0
-    assert result.output.startswith("rpmdeploy: error: ") and result.output.count("\n") == 1, result.output
+    assert result.output.startswith("rpmdeploy: error: ") and result.output.count("\n") == 1, (
+        result.output
+    )
     assert message in result.output
     assert not (tmp_path / "out").exists()
 

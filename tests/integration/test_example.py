@@ -16,10 +16,22 @@ pytestmark = pytest.mark.network
 
 def test_example_app_release_and_gunicorn(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
-    result = run_cli("release", REPO / "examples" / "hello-wsgi", "--out", repo, "--cache-dir", tmp_path / "cache")
+    result = run_cli(
+        "release",
+        REPO / "examples" / "hello-wsgi",
+        "--out",
+        repo,
+        "--cache-dir",
+        tmp_path / "cache",
+    )
     assert "import check: passed (200 OK" in result.output
     names = {p.name for p in (repo / "Packages").iterdir()}
-    for prefix in ("python3-flask-3", "python3-gunicorn-", "python3-markupsafe-", "hello-wsgi-1.0.0-1"):
+    for prefix in (
+        "python3-flask-3",
+        "python3-gunicorn-",
+        "python3-markupsafe-",
+        "hello-wsgi-1.0.0-1",
+    ):
         assert any(n.startswith(prefix) for n in names), (prefix, names)
     assert any(n.startswith("python3-markupsafe-") and n.endswith(".x86_64.rpm") for n in names)
     root = tmp_path / "root"

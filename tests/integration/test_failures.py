@@ -57,9 +57,12 @@ def test_wheel_with_escaping_paths_is_refused(app_factory, tmp_path: Path) -> No
     links = tmp_path / "links"
     links.mkdir()
     make_wheel(
-        links, "sneaky", "1.0", "Metadata-Version: 2.1\nName: sneaky\nVersion: 1.0\n",
+        links,
+        "sneaky",
+        "1.0",
+        "Metadata-Version: 2.1\nName: sneaky\nVersion: 1.0\n",
         {"sneaky.py": "", "../../../etc/cron.d/sneaky": "* * * * * root true\n"},
-    )  # fmt: skip
+    )
     app: AppDir = app_factory("sneaky\n")
     app.pin("--find-links", links)
     out = tmp_path / "out"

@@ -122,10 +122,16 @@ def test_manifest_rejects_bad_values(kwargs: dict[str, str]) -> None:
 def test_manifests_pass_puppet_parser_validate(tmp_path: Path) -> None:
     tricky = "https://repo.example.com/it's\\odd/$basearch"
     manifests = {
-        "signed.pp": render_puppet_manifest("myapp", "myapp", "1.0-1.el9", BASE, True, KEY, "myapp"),
-        "unsigned.pp": render_puppet_manifest("myapp", "python3-x", "0:1-1", BASE, False, None, None),
-        "epoch.pp": render_puppet_manifest("a.b_c-d", "my+app", "3:1.0~rc1-1", tricky, True, tricky, "web@1.service"),
-    }  # fmt: skip
+        "signed.pp": render_puppet_manifest(
+            "myapp", "myapp", "1.0-1.el9", BASE, True, KEY, "myapp"
+        ),
+        "unsigned.pp": render_puppet_manifest(
+            "myapp", "python3-x", "0:1-1", BASE, False, None, None
+        ),
+        "epoch.pp": render_puppet_manifest(
+            "a.b_c-d", "my+app", "3:1.0~rc1-1", tricky, True, tricky, "web@1.service"
+        ),
+    }
     for name, text in manifests.items():
         (tmp_path / name).write_text(text)
     result = puppet(tmp_path, "parser", "validate", *(str(tmp_path / n) for n in manifests))

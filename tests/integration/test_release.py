@@ -49,7 +49,18 @@ def shared(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> tuple[
 
 
 def release(app: Path, repo: Path, cache: Path, *extra: str, expect: int | None = 0):  # type: ignore[no-untyped-def]
-    return run_cli("release", app, "--out", repo, "--cache-dir", cache, "--distro", "fedora-43", *extra, expect=expect)
+    return run_cli(
+        "release",
+        app,
+        "--out",
+        repo,
+        "--cache-dir",
+        cache,
+        "--distro",
+        "fedora-43",
+        *extra,
+        expect=expect,
+    )
 
 
 def test_release_installs_and_answers(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
@@ -60,11 +71,14 @@ def test_release_installs_and_answers(shared: tuple[AppDir, Path], tmp_path: Pat
     assert "assumed distribution packages: libffi" in result.output
     packages = sorted(p.name for p in (repo / "Packages").iterdir())
     assert packages == [
-        "python3-alpha+fast-1-1.noarch.rpm", "python3-alpha-1-1.noarch.rpm",
-        "python3-beta-0.5^post1-1.noarch.rpm", "python3-cext-0.1-1.x86_64.rpm",
-        "python3-delta-2-1.noarch.rpm", "python3-gamma-flit-1.2~rc1-1.noarch.rpm",
+        "python3-alpha+fast-1-1.noarch.rpm",
+        "python3-alpha-1-1.noarch.rpm",
+        "python3-beta-0.5^post1-1.noarch.rpm",
+        "python3-cext-0.1-1.x86_64.rpm",
+        "python3-delta-2-1.noarch.rpm",
+        "python3-gamma-flit-1.2~rc1-1.noarch.rpm",
         "shop-1.0-1.noarch.rpm",
-    ]  # fmt: skip
+    ]
     assert len(list((repo / "SRPMS").glob("*.src.rpm"))) == 6
     assert (repo / "SRPMS" / "repodata" / "repomd.xml").is_file()
     assert "baseurl=" + repo.as_uri() in (repo / "shop.repo").read_text()
@@ -119,7 +133,9 @@ def test_changing_one_pin_rebuilds_it_and_prunes_the_old(
     assert "1 pruned" in result.output or "2 pruned" in result.output
 
 
-def test_a_failing_package_leaves_the_repo_intact(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+def test_a_failing_package_leaves_the_repo_intact(
+    shared: tuple[AppDir, Path], tmp_path: Path
+) -> None:
     shop, cache = shared
     repo = tmp_path / "repo"
     release(shop.path, repo, cache)
@@ -133,15 +149,30 @@ def test_a_failing_package_leaves_the_repo_intact(shared: tuple[AppDir, Path], t
     assert tree(repo) == before
 
 
-def test_a_killed_release_leaves_the_repo_intact(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+def test_a_killed_release_leaves_the_repo_intact(
+    shared: tuple[AppDir, Path], tmp_path: Path
+) -> None:
     shop, cache = shared
     repo = tmp_path / "repo"
     release(shop.path, repo, cache)
     before = tree(repo)
     # A cold cache, so the killed run is busy building when the signal comes.
     cold = tmp_path / "cold-cache"
-    argv = [sys.executable, "-m", "rpmdeploy", "release", str(shop.path), "--out", str(repo),
-            "--cache-dir", str(cold), "--distro", "fedora-43", "--jobs", "1"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "rpmdeploy",
+        "release",
+        str(shop.path),
+        "--out",
+        str(repo),
+        "--cache-dir",
+        str(cold),
+        "--distro",
+        "fedora-43",
+        "--jobs",
+        "1",
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     for line in proc.stdout:  # wait until the first package is done: builds are under way
@@ -155,7 +186,9 @@ def test_a_killed_release_leaves_the_repo_intact(shared: tuple[AppDir, Path], tm
     assert tree(repo)["Packages/shop-1.0-1.noarch.rpm"] == before["Packages/shop-1.0-1.noarch.rpm"]
 
 
-def test_a_second_release_at_the_same_time_is_refused(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+def test_a_second_release_at_the_same_time_is_refused(
+    shared: tuple[AppDir, Path], tmp_path: Path
+) -> None:
     app, cache = shared
     repo = tmp_path / "repo"
     release(app.path, repo, cache)
@@ -173,9 +206,23 @@ def test_a_second_release_at_the_same_time_is_refused(shared: tuple[AppDir, Path
     assert tree(repo) == before
     # Two real releases at once: one publishes, the other is refused or runs after; the
     # repository is whole either way.
-    argv = [sys.executable, "-m", "rpmdeploy", "release", str(app.path), "--out", str(repo),
-            "--cache-dir", str(cache), "--distro", "fedora-43"]  # fmt: skip
-    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    argv = [
+        sys.executable,
+        "-m",
+        "rpmdeploy",
+        "release",
+        str(app.path),
+        "--out",
+        str(repo),
+        "--cache-dir",
+        str(cache),
+        "--distro",
+        "fedora-43",
+    ]
+    procs = [
+        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=300)[0] for p in procs]
     codes = sorted(p.returncode for p in procs)
     assert codes[0] == 0, outputs
@@ -190,18 +237,32 @@ def test_signed_release_and_tampering(shared: tuple[AppDir, Path], tmp_path: Pat
     repo = tmp_path / "repo"
     with throwaway_key() as key:
         assert key.gnupghome is not None
-        result = release(app.path, repo, cache, "--sign", key.key_id, "--gnupghome", str(key.gnupghome))
+        result = release(
+            app.path, repo, cache, "--sign", key.key_id, "--gnupghome", str(key.gnupghome)
+        )
     assert "signatures: 13 package(s) signed by RPM-GPG-KEY-repo" in result.output
     assert (repo / "repodata" / "repomd.xml.asc").is_file()
     assert "gpgcheck=1" in (repo / "shop.repo").read_text()
     keyring = tmp_path / "keyring"
     keyring.mkdir()
-    subprocess.run(["rpmkeys", "--dbpath", str(keyring), "--import", str(repo / "RPM-GPG-KEY-repo")], check=True)
+    subprocess.run(
+        ["rpmkeys", "--dbpath", str(keyring), "--import", str(repo / "RPM-GPG-KEY-repo")],
+        check=True,
+    )
     checked = subprocess.run(
-        ["rpmkeys", "--dbpath", str(keyring), "--define", "_pkgverify_level all", "--checksig",
-         *map(str, (repo / "Packages").iterdir())],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            "rpmkeys",
+            "--dbpath",
+            str(keyring),
+            "--define",
+            "_pkgverify_level all",
+            "--checksig",
+            *map(str, (repo / "Packages").iterdir()),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert checked.returncode == 0, checked.stdout
     assert "verified" in run_cli("verify", repo).output
     # Flip bytes in the payload of one published package: verify names it.
@@ -224,7 +285,9 @@ def test_timing_is_reported(shared: tuple[AppDir, Path], tmp_path: Path) -> None
     assert time.monotonic() - started < 120
 
 
-def test_release_refuses_unpinned_and_pins_when_asked(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+def test_release_refuses_unpinned_and_pins_when_asked(
+    shared: tuple[AppDir, Path], tmp_path: Path
+) -> None:
     shop, cache = shared
     app = new_app(tmp_path / "fresh", shop.wheelhouse, "delta\n")
     (app.path / "rpmdeploy.toml").write_text(TOML)
@@ -233,12 +296,19 @@ def test_release_refuses_unpinned_and_pins_when_asked(shared: tuple[AppDir, Path
     result = release(app.path, repo, cache, expect=1)
     assert "dependencies.txt not found: run 'rpmdeploy pin" in result.output
     assert not repo.exists()
-    result = release(app.path, repo, cache, "--pin", "--no-index", "--find-links", str(shop.wheelhouse))
+    result = release(
+        app.path, repo, cache, "--pin", "--no-index", "--find-links", str(shop.wheelhouse)
+    )
     assert "delta==2.0" in app.pinned.read_text()
-    assert sorted(p.name for p in (repo / "Packages").iterdir()) == ["python3-delta-2-1.noarch.rpm", "shop-1.0-1.noarch.rpm"]
+    assert sorted(p.name for p in (repo / "Packages").iterdir()) == [
+        "python3-delta-2-1.noarch.rpm",
+        "shop-1.0-1.noarch.rpm",
+    ]
 
 
-def test_repo_inside_the_app_dir_is_not_packaged(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+def test_repo_inside_the_app_dir_is_not_packaged(
+    shared: tuple[AppDir, Path], tmp_path: Path
+) -> None:
     shop, cache = shared
     app = tmp_path / "shop"
     shutil.copytree(shop.path, app)
@@ -246,13 +316,17 @@ def test_repo_inside_the_app_dir_is_not_packaged(shared: tuple[AppDir, Path], tm
     release(app, app / "repo", cache)  # the second run finds the first's repo in the app dir
     files = subprocess.run(
         ["rpm", "-qpl", str(app / "repo" / "Packages" / "shop-1.0-1.noarch.rpm")],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert "/opt/shop/bin/wsgiapp" in files
     assert not any("repo" in f for f in files), files
 
 
-def test_app_problems_stop_the_release_before_any_build(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+def test_app_problems_stop_the_release_before_any_build(
+    shared: tuple[AppDir, Path], tmp_path: Path
+) -> None:
     shop, _cache = shared
     app = tmp_path / "shop"
     shutil.copytree(shop.path, app)

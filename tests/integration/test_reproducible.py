@@ -14,7 +14,9 @@ def test_rebuild_elsewhere_is_byte_identical(built_app: BuiltApp, tmp_path: Path
     app = tmp_path / "elsewhere" / "app"
     shutil.copytree(built_app.app.path, app)
     out = tmp_path / "out"
-    result = run_cli("rpms", app, "--out", out, "--cache-dir", tmp_path / "other-cache", "--jobs", "1")
+    result = run_cli(
+        "rpms", app, "--out", out, "--cache-dir", tmp_path / "other-cache", "--jobs", "1"
+    )
     assert "5 built, 0 cached" in result.output
     first = sorted(p.relative_to(built_app.out) for p in built_app.out.glob("*RPMS/**/*.rpm"))
     second = sorted(p.relative_to(out) for p in out.glob("*RPMS/**/*.rpm"))

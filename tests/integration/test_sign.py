@@ -100,8 +100,12 @@ def test_repomd_detached_signature(key: SigningKey, tmp_path: Path) -> None:
     asc = sign_repomd(repodata, key, tmp_path / "sign.log")
     assert asc.read_text().startswith("-----BEGIN PGP SIGNATURE-----")
     env = {**os.environ, "GNUPGHOME": str(key.gnupghome)}
-    subprocess.run(["gpg", "--batch", "--verify", str(asc), str(repodata / "repomd.xml")],
-                   env=env, check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        ["gpg", "--batch", "--verify", str(asc), str(repodata / "repomd.xml")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_signed_publish_signs_copies_and_republishes_identically(

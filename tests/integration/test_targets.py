@@ -29,9 +29,17 @@ def test_namespace_mode(app_factory, tmp_path: Path) -> None:  # type: ignore[no
     app.pin()
     out = tmp_path / "out"
     run_cli(
-        "rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache",
-        "--name-prefix", "myapp-python3-", "--install-prefix", "/opt/myapp",
-    )  # fmt: skip
+        "rpms",
+        app.path,
+        "--out",
+        out,
+        "--cache-dir",
+        tmp_path / "cache",
+        "--name-prefix",
+        "myapp-python3-",
+        "--install-prefix",
+        "/opt/myapp",
+    )
     rpms = sorted(out.glob("RPMS/*/*.rpm"))
     assert [read_header(p)[rpm.RPMTAG_NAME] for p in rpms] == [
         "myapp-python3-alpha",
@@ -94,20 +102,28 @@ def test_building_for_another_distribution(app_factory, tmp_path: Path) -> None:
 PYTHON39 = find_python("3.9")
 
 
-@pytest.mark.skipif(not PYTHON39, reason="no Python 3.9 on this machine (pyenv's is used when present)")
+@pytest.mark.skipif(
+    not PYTHON39, reason="no Python 3.9 on this machine (pyenv's is used when present)"
+)
 def test_c_extension_for_another_distribution_with_its_python(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """rocky-9 has Python 3.9: with a 3.9 interpreter here, the sdist compiles for it."""
     app: AppDir = app_factory("alpha\ncext\n")
     app.pin()  # no environment markers differ between 3.11 and 3.9 in these pins
     out = tmp_path / "out"
-    run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", "--target", "rocky-9")
+    run_cli(
+        "rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", "--target", "rocky-9"
+    )
     cext = read_header(next(out.glob("RPMS/x86_64/python3-cext-0.1-1.el9.x86_64.rpm")))
     assert "python(abi) = 3.9" in deps(cext, "requires")
     files = file_names(cext)
-    assert any(f.startswith("/usr/lib64/python3.9/site-packages/cext/_speed.cpython-39-") for f in files)
+    assert any(
+        f.startswith("/usr/lib64/python3.9/site-packages/cext/_speed.cpython-39-") for f in files
+    )
     root = tmp_path / "root"
     install_into_root(root, sorted(out.glob("RPMS/*/*.rpm")))
-    result = python_in_root(root, "import alpha, cext; print(cext.add(20, 22))", version="3.9", python=PYTHON39[0])
+    result = python_in_root(
+        root, "import alpha, cext; print(cext.add(20, 22))", version="3.9", python=PYTHON39[0]
+    )
     assert result.stdout.strip() == "42", result.stderr
 
 
@@ -138,7 +154,9 @@ def test_spec_for_amazon_linux_2023(app_factory, tmp_path: Path) -> None:  # typ
     app.pin()
     (app.path / "rpmdeploy.toml").write_text(AL2023_TOML)
     (app.path / "external-dependencies.txt").write_text("zlib (>=1.2.11)\nopenjpeg\n")
-    result = run_cli("spec", app.path, "--target", "amazonlinux-2023", "--cache-dir", tmp_path / "c")
+    result = run_cli(
+        "spec", app.path, "--target", "amazonlinux-2023", "--cache-dir", tmp_path / "c"
+    )
     lines = result.output.splitlines()
     assert "Requires:       python(abi) = 3.9" in lines
     assert "Requires:       zlib >= 1.2.11" in lines  # el-9's name, not Fedora's zlib-ng-compat
@@ -160,8 +178,9 @@ def test_app_and_release_for_amazon_linux_2023(app_factory, tmp_path: Path) -> N
     [rpm] = sorted(out.glob("RPMS/noarch/shop-*.rpm"))
     assert rpm.name == "shop-1.0.0-1.amzn2023.noarch.rpm"
     repo = tmp_path / "repo"
-    result = run_cli("release", app.path, "--out", repo, "--target", "amazonlinux-2023",
-                     "--cache-dir", cache)  # fmt: skip
+    result = run_cli(
+        "release", app.path, "--out", repo, "--target", "amazonlinux-2023", "--cache-dir", cache
+    )
     published = sorted(p.name for p in repo.glob("Packages/*.rpm"))
     assert all(n.endswith(".amzn2023.noarch.rpm") for n in published)
     assert {n.rsplit("-", 2)[0] for n in published} >= {"shop", "python3-alpha"}

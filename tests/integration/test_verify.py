@@ -239,7 +239,7 @@ def test_wsgi_check_is_a_static_script_taking_its_paths_as_data(
     tmp_path: Path, target: Target
 ) -> None:
     # Paths with quotes and a would-be statement: as JSON data they are only paths.
-    app_dir = "/opt/it's \"odd\"); import os; os._exit(3); ("
+    app_dir = '/opt/it\'s "odd"); import os; os._exit(3); ('
     site = "/opt/site's"
     (tmp_path / app_dir.lstrip("/") / "bin").mkdir(parents=True)
     (tmp_path / site.lstrip("/")).mkdir(parents=True)

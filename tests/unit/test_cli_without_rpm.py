@@ -26,8 +26,10 @@ def rpmdeploy_without_rpm(*args: str) -> subprocess.CompletedProcess[str]:
 def test_the_bindings_really_are_hidden() -> None:
     probe = subprocess.run(
         [sys.executable, "-c", "import sys; sys.modules['rpm'] = None; import rpm"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert probe.returncode != 0 and "import of rpm halted" in probe.stderr
 
 

@@ -43,17 +43,36 @@ def ids(rows: list[Distribution] | tuple[Distribution, ...]) -> list[str]:
 
 def test_every_release_either_old_table_knew_is_a_row() -> None:
     expected = {
-        "fedora-42", "fedora-43", "fedora-44", "fedora-rawhide",
-        "rhel-8", "rhel-9", "rhel-10", "rocky-8", "rocky-9", "rocky-10",
-        "almalinux-8", "almalinux-9", "almalinux-10",
-        "centos-stream-8", "centos-stream-9", "centos-stream-10", "amazonlinux-2023",
-        "debian-12", "debian-13", "ubuntu-22.04", "ubuntu-24.04",
-    }  # fmt: skip
+        "fedora-42",
+        "fedora-43",
+        "fedora-44",
+        "fedora-rawhide",
+        "rhel-8",
+        "rhel-9",
+        "rhel-10",
+        "rocky-8",
+        "rocky-9",
+        "rocky-10",
+        "almalinux-8",
+        "almalinux-9",
+        "almalinux-10",
+        "centos-stream-8",
+        "centos-stream-9",
+        "centos-stream-10",
+        "amazonlinux-2023",
+        "debian-12",
+        "debian-13",
+        "ubuntu-22.04",
+        "ubuntu-24.04",
+    }
     assert set(ids(ROWS)) == expected
     assert len(ids(ROWS)) == len(expected)  # each once
     assert {row.name for row in ROWS if row.family == "deb"} == {
-        "debian-12", "debian-13", "ubuntu-22.04", "ubuntu-24.04",
-    }  # fmt: skip
+        "debian-12",
+        "debian-13",
+        "ubuntu-22.04",
+        "ubuntu-24.04",
+    }
 
 
 @pytest.mark.parametrize("row", ROWS, ids=ids(ROWS))
@@ -190,8 +209,10 @@ def test_amazon_linux_is_a_target_and_a_distribution() -> None:
     target = resolve_target("amazonlinux-2023-x86_64")
     distro = resolve_distro("amazonlinux-2023-x86_64")
     assert (target.name, target.python_version, target.dist) == (
-        "amazonlinux-2023-x86_64", "3.9", ".amzn2023",
-    )  # fmt: skip
+        "amazonlinux-2023-x86_64",
+        "3.9",
+        ".amzn2023",
+    )
     assert (distro.name, distro.table_name, distro.arch) == ("amazonlinux-2023", "el-9", "x86_64")
     assert resolve_distro(target.name) == distro  # what app.mapping_distro does
     assert distro.with_arch("x86_64") == distro
@@ -221,9 +242,14 @@ def test_arch_table() -> None:
 
 @pytest.mark.parametrize(
     ("machine", "expected"),
-    [("x86_64", "x86_64"), ("AMD64", "x86_64"), ("arm64", "aarch64"), ("armv7l", "armv7hl"),
-     ("mips64", "mips64")],
-)  # fmt: skip
+    [
+        ("x86_64", "x86_64"),
+        ("AMD64", "x86_64"),
+        ("arm64", "aarch64"),
+        ("armv7l", "armv7hl"),
+        ("mips64", "mips64"),
+    ],
+)
 def test_host_arch(machine: str, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("platform.machine", lambda: machine)
     assert host_arch() == expected
@@ -235,8 +261,10 @@ def test_marker_environment() -> None:
     assert env["python_full_version"] == env["implementation_version"] == "3.12.5"
     assert env["platform_machine"] == "aarch64"
     assert (env["sys_platform"], env["os_name"], env["platform_system"]) == (
-        "linux", "posix", "Linux",
-    )  # fmt: skip
+        "linux",
+        "posix",
+        "Linux",
+    )
     assert env["platform_release"] == ""  # not this machine's kernel
     assert marker_environment("3.9.18", "armv7hl")["platform_machine"] == "armv7l"
     assert marker_environment("3.9.18", "amd64")["platform_machine"] == "x86_64"
@@ -318,28 +346,48 @@ BAD_TABLES = [
     (table_text(GOOD_ROW.replace('family = "rpm"', 'family = "apk"')), "family must be one of"),
     (table_text(GOOD_ROW.replace('glibc = "2.42"\n', "")), "(fedora-43): glibc is missing"),
     (table_text(GOOD_ROW.replace('glibc = "2.42"', 'glibc = "2"')), "glibc '2' is not X.Y"),
-    (table_text(GOOD_ROW.replace('python_full = "3.14.0"', 'python_full = "3.13.1"')),
-     "python_full '3.13.1' is not a release of 3.14"),
+    (
+        table_text(GOOD_ROW.replace('python_full = "3.14.0"', 'python_full = "3.13.1"')),
+        "python_full '3.13.1' is not a release of 3.14",
+    ),
     (table_text(GOOD_ROW.replace('python = "3.14"', "python = 3.14")), "python must be a string"),
     (table_text(GOOD_ROW.replace('base = "fedora"', 'base = "suse"')), "base 'suse' is not one of"),
-    (table_text(GOOD_ROW.replace('"fedora-43-{arch}"', '"fedora-43-x86_64"')), "a name with {arch}"),
+    (
+        table_text(GOOD_ROW.replace('"fedora-43-{arch}"', '"fedora-43-x86_64"')),
+        "a name with {arch}",
+    ),
     (table_text(GOOD_ROW.replace('dist = ".fc43"', 'dist = "fc43"')), "dist 'fc43' is not"),
-    (table_text(GOOD_ROW.replace('arches = ["x86_64"]', 'arches = ["amd64"]')),
-     "'amd64' is not an RPM architecture name"),
+    (
+        table_text(GOOD_ROW.replace('arches = ["x86_64"]', 'arches = ["amd64"]')),
+        "'amd64' is not an RPM architecture name",
+    ),
     (table_text(GOOD_ROW.replace('arches = ["x86_64"]', "arches = []")), "arches [] is not"),
-    (table_text(GOOD_ROW.replace('arches = ["x86_64"]', 'arches = "x86_64"')),
-     "arches must be a list of strings"),
+    (
+        table_text(GOOD_ROW.replace('arches = ["x86_64"]', 'arches = "x86_64"')),
+        "arches must be a list of strings",
+    ),
     (table_text(GOOD_ROW + 'codename = "x"\n'), "unknown field(s) codename"),
-    (table_text(GOOD_ROW.replace('family = "rpm"', 'family = "deb"').replace('base = "fedora"', 'base = "debian"')),
-     "dist, mock_config, payload only apply to RPM releases"),
+    (
+        table_text(
+            GOOD_ROW.replace('family = "rpm"', 'family = "deb"').replace(
+                'base = "fedora"', 'base = "debian"'
+            )
+        ),
+        "dist, mock_config, payload only apply to RPM releases",
+    ),
     (table_text(GOOD_ROW, GOOD_ROW), "fedora-43 is listed twice"),
     (table_text(GOOD_ROW, GOOD_ROW.replace('"43"', '"42"')), "fedora-42 is listed after a newer"),
     (table_text(GOOD_ROW + 'aliases = ["x86_64"]\n'), "'x86_64' is an architecture name"),
     (table_text(GOOD_ROW + 'layer = "el-9"\n'), "layer 'el-9' is not a fedora release's layer"),
-    (table_text(GOOD_ROW, GOOD_ROW.replace('"43"', '"44"') + 'aliases = ["fedora-43"]\n'),
-     "'fedora-43' names both fedora-43 and fedora-44"),
-    (table_text(GOOD_ROW, head='schema = 1\n[id_aliases]\nel = "rhel"\n'), "[id_aliases] el = 'rhel'"),
-]  # fmt: skip
+    (
+        table_text(GOOD_ROW, GOOD_ROW.replace('"43"', '"44"') + 'aliases = ["fedora-43"]\n'),
+        "'fedora-43' names both fedora-43 and fedora-44",
+    ),
+    (
+        table_text(GOOD_ROW, head='schema = 1\n[id_aliases]\nel = "rhel"\n'),
+        "[id_aliases] el = 'rhel'",
+    ),
+]
 
 
 @pytest.mark.parametrize(("text", "message"), BAD_TABLES)

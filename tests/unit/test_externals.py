@@ -588,9 +588,18 @@ def test_known_distros_cover_the_supported_releases():
     assert {"fedora-42", "fedora-43", "fedora-44", "fedora-rawhide"} <= names
     assert {"debian-12", "debian-13", "ubuntu-22.04", "ubuntu-24.04"} <= names
     assert [d.table_name for d in table_distros()] == [
-        "fedora-42", "fedora-43", "fedora-44", "fedora-rawhide", "el-8", "el-9", "el-10",
-        "debian-12", "debian-13", "ubuntu-22.04", "ubuntu-24.04",
-    ]  # fmt: skip
+        "fedora-42",
+        "fedora-43",
+        "fedora-44",
+        "fedora-rawhide",
+        "el-8",
+        "el-9",
+        "el-10",
+        "debian-12",
+        "debian-13",
+        "ubuntu-22.04",
+        "ubuntu-24.04",
+    ]
 
 
 OS_RELEASES = [

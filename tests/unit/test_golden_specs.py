@@ -51,11 +51,15 @@ Provides-Extra: docs
 def test_rendered_spec_matches_golden(
     tmp_path: Path, case: str, target: str, extras: tuple[str, ...], prefix: tuple[str, str] | None
 ) -> None:
-    wheel = make_wheel(tmp_path, "golden_pkg", "1!2.0.0.post3", METADATA, {"golden_pkg/__init__.py": ""})
+    wheel = make_wheel(
+        tmp_path, "golden_pkg", "1!2.0.0.post3", METADATA, {"golden_pkg/__init__.py": ""}
+    )
     resolved = resolve_target(target)
     if prefix:
         resolved = resolved.with_namespace(*prefix)
-    pin = Pin(name="golden-pkg", version="1!2.0.0.post3", hashes=("sha256:" + "0" * 64,), extras=extras)  # type: ignore[arg-type]
+    pin = Pin(
+        name="golden-pkg", version="1!2.0.0.post3", hashes=("sha256:" + "0" * 64,), extras=extras
+    )  # type: ignore[arg-type]
     artifact = Artifact(pin, wheel, "0" * 64)
     ctx = spec_context(read_wheel_metadata(wheel), artifact, BuiltWheel(wheel), resolved)
     text = render(PACKAGE_TEMPLATE, ctx)

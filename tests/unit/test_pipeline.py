@@ -55,12 +55,16 @@ def wheel_app(tmp_path: Path, names: dict[str, int]) -> tuple[App, dict[str, Art
 
 def options(tmp_path: Path, jobs: int = 2) -> RpmsOptions:
     return RpmsOptions(
-        target=resolve_target("fedora-43"), cache=Cache(tmp_path / "cache"), jobs=jobs,
+        target=resolve_target("fedora-43"),
+        cache=Cache(tmp_path / "cache"),
+        jobs=jobs,
         builder="fake",
-    )  # fmt: skip
+    )
 
 
-def run(app: App, artifacts: dict[str, Artifact], opts: RpmsOptions) -> list[pipeline.PackageOutcome]:
+def run(
+    app: App, artifacts: dict[str, Artifact], opts: RpmsOptions
+) -> list[pipeline.PackageOutcome]:
     with pipeline.build_session(app, opts, fetch=False) as session:
         session = dataclasses.replace(session, artifacts=artifacts)
         return pipeline.build_dependencies(session)
@@ -121,15 +125,20 @@ def test_a_package_that_cannot_be_prepared_fails_alone(fake: FakeLedger, tmp_pat
 # --- order: run_jobs with hand-made requests ----------------------------------------------------
 
 
-def job(tmp_path: Path, name: str, provides: str, needs: tuple[str, ...] = (), weight: int = 0) -> Job:
+def job(
+    tmp_path: Path, name: str, provides: str, needs: tuple[str, ...] = (), weight: int = 0
+) -> Job:
     workdir = tmp_path / "work" / name
     workdir.mkdir(parents=True)
     spec = workdir / f"{name}.spec"
     spec.write_text("Name: x\n")
     request = BuildRequest(
-        label=f"{name} 1", spec=spec, sources=(), provides=(f"fake({provides}) = 1",),
+        label=f"{name} 1",
+        spec=spec,
+        sources=(),
+        provides=(f"fake({provides}) = 1",),
         build_requires=tuple(f"fake({n}) >= 1" for n in needs),
-    )  # fmt: skip
+    )
     return Job(name, "1", f"key-{name}", request, workdir, weight, 0.0)
 
 
@@ -169,7 +178,9 @@ def test_dependants_of_a_failure_are_skipped_naming_it(fake: FakeLedger, tmp_pat
     assert fake.built == ["other"]
 
 
-def test_a_cycle_fails_every_package_in_it_naming_the_cycle(fake: FakeLedger, tmp_path: Path) -> None:
+def test_a_cycle_fails_every_package_in_it_naming_the_cycle(
+    fake: FakeLedger, tmp_path: Path
+) -> None:
     jobs = [job(tmp_path, "a", "a", ("b",)), job(tmp_path, "b", "b", ("a",))]
     outcomes = run_jobs(tmp_path, jobs)
     assert {o.status for o in outcomes.values()} == {"failed"}
@@ -181,11 +192,15 @@ def test_an_unordered_builder_builds_biggest_first_in_one_level(
     fake: FakeLedger, tmp_path: Path
 ) -> None:
     fake.ordered = False
-    jobs = [job(tmp_path, "small", "s", weight=1), job(tmp_path, "big", "b", weight=9),
-            job(tmp_path, "mid", "m", ("s",), weight=5)]  # fmt: skip
+    jobs = [
+        job(tmp_path, "small", "s", weight=1),
+        job(tmp_path, "big", "b", weight=9),
+        job(tmp_path, "mid", "m", ("s",), weight=5),
+    ]
     app = App(tmp_path, PinnedSet(()), AppSettings(name="app"))
-    with pipeline.build_session(app, dataclasses.replace(options(tmp_path), jobs=1),
-                                fetch=False) as session:  # fmt: skip
+    with pipeline.build_session(
+        app, dataclasses.replace(options(tmp_path), jobs=1), fetch=False
+    ) as session:
         outcomes = pipeline.run_jobs(session, jobs, set(), pipeline._Counter(pipeline.SILENT, 3))
     assert {o.status for o in outcomes.values()} == {"built"}
     assert fake.built == ["big", "mid", "small"]  # no order needed: biggest first

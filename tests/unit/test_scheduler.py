@@ -9,8 +9,12 @@ from rpmdeploy.scheduler import Unit, capability_name, find_cycle, levels, one_l
 
 
 def unit(name: str, needs: tuple[str, ...] = (), weight: int = 0) -> Unit:
-    return Unit(name, frozenset({f"python3dist({name})"}),
-                frozenset(f"python3dist({n})" for n in needs), weight)  # fmt: skip
+    return Unit(
+        name,
+        frozenset({f"python3dist({name})"}),
+        frozenset(f"python3dist({n})" for n in needs),
+        weight,
+    )
 
 
 def names(result: list[list[Unit]]) -> list[list[str]]:
@@ -19,9 +23,13 @@ def names(result: list[list[Unit]]) -> list[list[str]]:
 
 @pytest.mark.parametrize(
     ("dependency", "name"),
-    [("python3dist(foo) >= 1.0", "python3dist(foo)"), ("gcc", "gcc"),
-     ("  python3-devel", "python3-devel"), ("pkgconfig(libpq)=9", "pkgconfig(libpq)")],
-)  # fmt: skip
+    [
+        ("python3dist(foo) >= 1.0", "python3dist(foo)"),
+        ("gcc", "gcc"),
+        ("  python3-devel", "python3-devel"),
+        ("pkgconfig(libpq)=9", "pkgconfig(libpq)"),
+    ],
+)
 def test_capability_name(dependency: str, name: str) -> None:
     assert capability_name(dependency) == name
 
