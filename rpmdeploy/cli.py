@@ -96,8 +96,14 @@ build_options = _options(
     click.option(
         "--builder",
         type=click.Choice(builders.available()),
-        help="How packages are built: rpmbuild (this machine's rpmbuild) "
+        help="How packages are built: rpmbuild (this machine's rpmbuild, fast, not inside "
+        "the target) or mock (a clean chroot of the target per worker, in dependency order) "
         "[RPMDEPLOY_BUILDER, [builder] name; default: rpmbuild].",
+    ),
+    click.option(
+        "--mock-config", metavar="NAME|PATH",
+        help="mock config to build in: a name mock knows (rocky-9-x86_64) or a site's own "
+        ".cfg [RPMDEPLOY_MOCK_CONFIG, [builder] mock-config; default: the target's].",
     ),
     click.option(
         "--name-prefix",

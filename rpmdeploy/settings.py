@@ -128,6 +128,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("template_dir", "rpms", _text, is_path=True),
     Setting("no_binary", "rpms", _names, frozenset(), adds_up=True),
     Setting("builder", "builder", _builder, builders.DEFAULT, key="name"),
+    # The mock builder's config: a name mock knows or a .cfg path [the target's].
+    Setting("mock_config", "builder", _text, key="mock-config"),
     Setting("keep", "release", _count(1, 1000), 1),
     Setting("base_url", "release", _text),
     Setting("sign", "release", _text),
@@ -225,9 +227,18 @@ def source_date_epoch(env: Mapping[str, str] | None = None) -> int:
 
 
 def builder_settings(resolved: Resolved) -> dict[str, str]:
-    """The chosen builder's own settings: [builder] keys besides ``name``."""
+    """The chosen builder's own settings: [builder] keys besides ``name``, with the builder
+    settings that have options (``mock-config``) resolved like any other setting."""
     table = resolved.config.tables.get("builder", {})
-    return {k: str(v) for k, v in table.items() if k != "name"}
+    found = {k: str(v) for k, v in table.items() if k != "name"}
+    for setting in SETTINGS:
+        if setting.table == "builder" and setting.name != "builder":
+            value = resolved[setting.name]
+            if value is not None:
+                found[setting.toml_key] = str(value)
+            else:
+                found.pop(setting.toml_key, None)
+    return found
 
 
 def rpms_options(resolved: Resolved, env: Mapping[str, str] | None = None) -> RpmsOptions:

@@ -120,6 +120,7 @@ class BuilderSession(Protocol):
 #: (mock, Copr's client) are needed only by those who use it.
 REGISTRY: Mapping[str, str] = {
     "rpmbuild": "rpmdeploy.builders.rpmbuild:RpmbuildBuilder",
+    "mock": "rpmdeploy.builders.mock:MockBuilder",
 }
 DEFAULT = "rpmbuild"
 

@@ -26,7 +26,7 @@ from rpmdeploy.cache import link_or_copy
 from rpmdeploy.errors import BuildError
 
 # Reproducible output: timestamps from SOURCE_DATE_EPOCH, fixed build host (rpm >= 4.14).
-_REPRODUCIBLE = (
+REPRODUCIBLE = (
     ("_buildhost", "rpmdeploy.invalid"),
     ("use_source_date_epoch_as_buildtime", "1"),
     ("clamp_mtime_to_source_date_epoch", "1"),
@@ -55,27 +55,12 @@ class RpmbuildBuilder:
 
     def build(self, request: BuildRequest, workdir: Path) -> BuildResult:
         log = workdir / "build.log"
+        macros = [*self._macros(request), ("_smp_build_nthreads", str(self.threads))]
         environment = self._environment(request, log)
-        with _stable_topdir(request) as topdir:
-            for sub in ("SOURCES", "SPECS", "BUILD", "RPMS", "SRPMS", "BUILDROOT"):
-                (topdir / sub).mkdir(parents=True, exist_ok=True)
-            for source in request.sources:
-                link_or_copy(source, topdir / "SOURCES" / source.name)
-            spec = topdir / "SPECS" / request.spec.name
-            shutil.copyfile(request.spec, spec)
-            argv = ["rpmbuild", "-ba", "--nodeps"]
-            for name, value in self._macros(topdir, request):
-                argv += ["--define", f"{name} {value}"]
-            argv.append(str(spec))
-            run(argv, log=log, what=f"rpmbuild of {request.label}", env=environment, cwd=workdir)
-            srpms = sorted((topdir / "SRPMS").glob("*.src.rpm"))
-            rpms = sorted((topdir / "RPMS").glob("*/*.rpm"))
-            if len(srpms) != 1 or not rpms:
-                raise BuildError(f"rpmbuild of {request.label} produced no packages", str(log))
-            results = workdir / "results"
-            results.mkdir(exist_ok=True)
-            moved = [Path(shutil.move(str(p), results / p.name)) for p in (*srpms, *rpms)]
-        return BuildResult(moved[0], tuple(moved[1:]), log)
+        srpms, rpms = rpmbuild(request, workdir, "-ba", macros, environment, log)
+        if len(srpms) != 1 or not rpms:
+            raise BuildError(f"rpmbuild of {request.label} produced no packages", str(log))
+        return BuildResult(srpms[0], rpms, log)
 
     def _environment(self, request: BuildRequest, log: Path) -> dict[str, str]:
         env = {
@@ -92,18 +77,61 @@ class RpmbuildBuilder:
             )
         return env
 
-    def _macros(self, topdir: Path, request: BuildRequest) -> list[tuple[str, str]]:
+    def _macros(self, request: BuildRequest) -> list[tuple[str, str]]:
         macros = [
-            ("_topdir", str(topdir)),
             ("_binary_payload", self.target.payload),
             ("_source_payload", self.target.payload),
-            ("_smp_build_nthreads", str(self.threads)),
-            *_REPRODUCIBLE,
+            *REPRODUCIBLE,
             *request.macros,
         ]
         if self.target.dist:
             macros.append(("dist", self.target.dist))
         return macros
+
+
+def source_rpm(request: BuildRequest, workdir: Path, payload: str, log: Path) -> Path:
+    """The SRPM of ``request``, made with ``rpmbuild -bs`` (nothing of the package runs).
+
+    For builders that build elsewhere (a chroot, a build farm) from the SRPM.
+    """
+    macros = [("_source_payload", payload), *REPRODUCIBLE, *request.macros]
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(request.source_date_epoch), "LC_ALL": "C"}
+    srpms, _ = rpmbuild(request, workdir, "-bs", macros, env, log)
+    if len(srpms) != 1:
+        raise BuildError(f"rpmbuild -bs of {request.label} produced no source package", str(log))
+    return srpms[0]
+
+
+def rpmbuild(
+    request: BuildRequest,
+    workdir: Path,
+    mode: str,
+    macros: Sequence[tuple[str, str]],
+    environment: dict[str, str],
+    log: Path,
+) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """Run ``rpmbuild MODE`` on the request in a private topdir; move the results to
+    ``workdir/results`` and return (SRPMs, binary RPMs)."""
+    with _stable_topdir(request) as topdir:
+        for sub in ("SOURCES", "SPECS", "BUILD", "RPMS", "SRPMS", "BUILDROOT"):
+            (topdir / sub).mkdir(parents=True, exist_ok=True)
+        for source in request.sources:
+            link_or_copy(source, topdir / "SOURCES" / source.name)
+        spec = topdir / "SPECS" / request.spec.name
+        shutil.copyfile(request.spec, spec)
+        # --nodeps: BuildRequires are for chroots (Debian's rpmdb knows no Fedora packages),
+        # and it keeps rpmbuild from writing the host's rpmdb.
+        argv = ["rpmbuild", mode, "--nodeps"]
+        for name, value in [("_topdir", str(topdir)), *macros]:
+            argv += ["--define", f"{name} {value}"]
+        argv.append(str(spec))
+        run(argv, log=log, what=f"rpmbuild of {request.label}", env=environment, cwd=workdir)
+        results = workdir / "results"
+        results.mkdir(exist_ok=True)
+        srpms = sorted((topdir / "SRPMS").glob("*.src.rpm"))
+        rpms = sorted((topdir / "RPMS").glob("*/*.rpm"))
+        moved = [Path(shutil.move(str(p), results / p.name)) for p in (*srpms, *rpms)]
+    return tuple(moved[: len(srpms)]), tuple(moved[len(srpms) :])
 
 
 @contextmanager
