@@ -13,7 +13,8 @@ so a run whose packages are all cached never starts it.
 
 Settings (``[builder]`` in rpmdeploy.toml, or options): ``mock-config``, a config name mock
 knows (``rocky-9-x86_64``) or the path of a site's own ``.cfg`` [default: the target's config
-from the distribution table].  Each run renders ``templates/mock/rpmdeploy.cfg.j2``, which
+from the distribution table]; ``mock-command`` [mock]; ``mock-chroot-name``, the prefix of the
+workers' chroot names [one per run].  Each run renders ``templates/mock/rpmdeploy.cfg.j2``, which
 includes that config and adds the local repository and the reproducible-build settings.
 """
 
@@ -73,15 +74,21 @@ class MockBuilder:
                 f"the mock builder needs mock ({self.command} is not on PATH): install it "
                 "(Fedora/EL: dnf install mock; add yourself to the 'mock' group)"
             )
-        base = self.context.cache.dir("mock")
-        self.run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=base))
-        os.chmod(self.run_dir, 0o755)  # mock's unprivileged user reads the config from here
+        # mock reads its config and writes results as its unprivileged user: the run's
+        # directory is shared with the 'mock' group only, outside the (private) cache.
+        self.run_dir = Path(tempfile.mkdtemp(prefix="rpmdeploy-mock-"))
+        _share_with_mock(self.run_dir)
         self.local_repo = self.run_dir / "local-repo"
         self.local_repo.mkdir()
         self._createrepo()
-        run_id = self.run_dir.name.removeprefix("run-")
+        # One chroot per worker, named for this run unless the site names them.
+        prefix = self.context.settings.get("mock-chroot-name") or (
+            "rpmdeploy-" + self.run_dir.name.removeprefix("rpmdeploy-mock-")
+        )
+        if not _CONFIG_NAME.match(prefix):
+            raise UsageError(f"invalid mock-chroot-name {prefix!r}")
         for slot in range(max(1, self.context.jobs)):
-            self.slots.put(f"rpmdeploy-{run_id}-{slot}")
+            self.slots.put(f"{prefix}-{slot}")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -89,8 +96,8 @@ class MockBuilder:
         for slot in sorted(self.initialised):
             config = next(iter(self.configs.values()))
             try:  # best effort: a chroot left behind costs disk, not correctness
-                run([self.command, "-r", config, "--uniqueext", slot, "--scrub=chroot"],
-                    log=log, what="scrubbing a mock chroot")  # fmt: skip
+                argv = [self.command, "-r", str(config), "--uniqueext", slot, "--scrub=chroot"]
+                run(argv, log=log, what="scrubbing a mock chroot")
             except RpmdeployError:
                 pass
         shutil.rmtree(self.run_dir, ignore_errors=True)
@@ -108,24 +115,36 @@ class MockBuilder:
             self._createrepo()
 
     def _createrepo(self) -> None:
-        run(["createrepo_c", "--quiet", "--update", str(self.local_repo)],
-            log=self.run_dir / "local-repo.log", what="indexing the local repository")  # fmt: skip
+        argv = ["createrepo_c", "--quiet", "--update", str(self.local_repo)]
+        log = self.run_dir / "local-repo.log"
+        run(argv, log=log, what="indexing the local repository")
 
     # --- building -------------------------------------------------------------------------------
 
     def build(self, request: BuildRequest, workdir: Path) -> BuildResult:
+        built = source_rpm(request, workdir, self.context.target.payload, workdir / "srpm.log")
+        area = Path(tempfile.mkdtemp(prefix="build-", dir=self.run_dir))
+        _share_with_mock(area)
+        srpm = Path(shutil.copy(built, area / built.name))
+        resultdir = area / "result"
+        try:
+            return self._rebuild(request, srpm, resultdir, workdir)
+        finally:
+            shutil.rmtree(area, ignore_errors=True)
+
+    def _rebuild(
+        self, request: BuildRequest, srpm: Path, resultdir: Path, workdir: Path
+    ) -> BuildResult:
         log = workdir / "build.log"
-        srpm = source_rpm(request, workdir, self.context.target.payload, workdir / "srpm.log")
-        resultdir = _result_dir(workdir)
         slot = self.slots.get()
         try:
-            argv = [
-                self.command, "-r", self._config(request.source_date_epoch),
-                "--uniqueext", slot, "--rebuild", str(srpm), "--resultdir", str(resultdir),
-                "--no-cleanup-after",
-                *(["--no-clean"] if slot in self.initialised else []),
-                *[a for name, value in request.macros for a in ("--define", f"{name} {value}")],
-            ]  # fmt: skip
+            config = self._config(request.source_date_epoch)
+            argv = [self.command, "-r", config, "--uniqueext", slot, "--rebuild", str(srpm)]
+            argv += ["--resultdir", str(resultdir), "--no-cleanup-after"]
+            # A worker's chroot is set up by its first build and reused by the next ones.
+            argv += ["--no-clean"] if slot in self.initialised else []
+            for name, value in request.macros:
+                argv += ["--define", f"{name} {value}"]
             mock_log = workdir / "mock.log"
             try:
                 run(argv, log=mock_log, what=f"mock build of {request.label}")
@@ -175,21 +194,14 @@ def _base_config(context: BuilderContext) -> str:
     return f"{chosen}.cfg"
 
 
-def _result_dir(workdir: Path) -> Path:
-    """Where mock writes one build's results.
-
-    mock creates it as its unprivileged user, so its parent must be writable by the group
-    ``mock`` (and every directory above traversable).
-    """
-    os.chmod(workdir, 0o711)
-    parent = workdir / "mock"
-    parent.mkdir()
+def _share_with_mock(directory: Path) -> None:
+    """Let the 'mock' group (mock's unprivileged user) read and create entries in a
+    directory this process made private (mkdtemp)."""
     try:
-        os.chown(parent, -1, grp.getgrnam("mock").gr_gid)
-        os.chmod(parent, 0o2770)
-    except (KeyError, PermissionError):  # no such group, or not ours to give: let mock say
-        os.chmod(parent, 0o2775)
-    return parent / "result"
+        os.chown(directory, -1, grp.getgrnam("mock").gr_gid)
+        os.chmod(directory, 0o2770)
+    except (KeyError, PermissionError):  # no such group, or not ours to give: mock says
+        os.chmod(directory, 0o2775)
 
 
 def _collect(resultdir: Path, workdir: Path, log: Path) -> BuildResult:
@@ -197,8 +209,8 @@ def _collect(resultdir: Path, workdir: Path, log: Path) -> BuildResult:
     rpms = sorted(p for p in resultdir.glob("*.rpm") if not p.name.endswith(".src.rpm"))
     if len(srpms) != 1 or not rpms:
         raise BuildError("mock reported success but left no packages", str(resultdir))
-    results = workdir / "results"
-    results.mkdir(exist_ok=True)
+    results = workdir / "mock-results"
+    results.mkdir()
     moved = [Path(shutil.move(str(p), results / p.name)) for p in (*srpms, *rpms)]
     extra = _keep_logs(resultdir, workdir)
     return BuildResult(moved[0], tuple(moved[1:]), log, extra)
@@ -243,7 +255,7 @@ def explain_failure(code: int | None, mock_log: Path, workdir: Path, config: str
     }
     if code in known:
         return known[code]
-    if "as root" in output or "mock group" in output:
+    if "root account" in output or "as root" in output or "mock group" in output:
         return "mock refuses to run: run rpmdeploy as a user in the 'mock' group, not as root"
     last = next((ln for ln in reversed(output.splitlines()) if "ERROR" in ln), "")
     return f"mock failed (exit {code}){': ' + last.strip() if last else ''}"
