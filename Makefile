@@ -24,7 +24,7 @@ APT_PACKAGES := rpm createrepo-c python3-rpm python3-venv python3-dev gcc dnf dn
 DNF_PACKAGES := rpm-build rpm-sign createrepo_c python3-rpm python3-devel gcc dnf \
                 dnf-plugins-core cpio gnupg2 systemd puppet make
 
-.PHONY: rpms test lint bench clean system-deps venv test-deps
+.PHONY: rpms test lint bench bench-mock clean system-deps venv test-deps
 
 rpms: venv
 	$(BIN)/rpmdeploy release $(APP) --out $(OUT) --target $(TARGET) --jobs $(JOBS) \
@@ -40,6 +40,10 @@ lint: venv
 
 bench: venv test-deps
 	$(BIN)/python bench/bench_rpms.py
+
+# The mock builder against plain `mock --rebuild` per package (needs mock).
+bench-mock: venv test-deps
+	$(BIN)/python bench/bench_mock.py
 
 # System packages: installed only when a tool is missing, so reruns stay quick.
 system-deps:
