@@ -31,9 +31,21 @@ pytestmark = [
 
 def mock_rpms(app: AppDir, out: Path, cache: Path, *extra: str, expect: int = 0):  # type: ignore[no-untyped-def]
     return run_cli(
-        "rpms", app.path, "--out", out, "--cache-dir", cache, "--builder", "mock",
-        "--mock-config", CONFIG, "--jobs", "2", *extra, expect=expect,
-    )  # fmt: skip
+        "rpms",
+        app.path,
+        "--out",
+        out,
+        "--cache-dir",
+        cache,
+        "--builder",
+        "mock",
+        "--mock-config",
+        CONFIG,
+        "--jobs",
+        "2",
+        *extra,
+        expect=expect,
+    )
 
 
 @contextlib.contextmanager
@@ -85,8 +97,13 @@ def the_rpm(out: Path, name: str) -> Path:
 def test_every_package_is_built_in_the_chroot(built: dict[str, object]) -> None:
     out = built["out"]
     assert isinstance(out, Path)
-    for name in ("python3-alpha", "python3-delta", "python3-cext", "python3-gamma-flit",
-                 "python3-flit-core"):  # fmt: skip
+    for name in (
+        "python3-alpha",
+        "python3-delta",
+        "python3-cext",
+        "python3-gamma-flit",
+        "python3-flit-core",
+    ):
         header = read_header(the_rpm(out, name))
         assert header["release"].endswith(".syn"), name  # the chroot's %dist
     app = built["app"]
@@ -117,8 +134,11 @@ def entry_of(cache: Path, name: str) -> Path:
 def test_backend_built_first_and_found_through_the_local_repo(built: dict[str, object]) -> None:
     cache, calls = built["cache"], built["calls"]
     assert isinstance(cache, Path) and isinstance(calls, Path)
-    rebuilt = [ln.split("--rebuild ")[1].split()[0] for ln in calls.read_text().splitlines()
-               if "--rebuild" in ln]  # fmt: skip
+    rebuilt = [
+        ln.split("--rebuild ")[1].split()[0]
+        for ln in calls.read_text().splitlines()
+        if "--rebuild" in ln
+    ]
     order = [Path(p).name.split("-1.")[0] for p in rebuilt]
     flit = next(i for i, n in enumerate(order) if n.startswith("python-flit-core"))
     gamma = next(i for i, n in enumerate(order) if n.startswith("python-gamma-flit"))
@@ -150,9 +170,7 @@ def test_rerun_starts_no_mock(built: dict[str, object], tmp_path: Path) -> None:
     assert calls.read_text() == before  # mock was not started at all
 
 
-def test_backend_nobody_provides_fails_alone_and_named(
-    app_factory, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_backend_nobody_provides_fails_alone_and_named(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     app: AppDir = app_factory("gamma-flit\ndelta\n")
     app.pin()
     result = mock_rpms(app, tmp_path / "out", tmp_path / "cache", expect=1)
@@ -167,9 +185,18 @@ def test_unknown_mock_config_is_named(app_factory, tmp_path: Path) -> None:  # t
     app: AppDir = app_factory("delta\n")
     app.pin()
     result = run_cli(
-        "rpms", app.path, "--out", tmp_path / "out", "--cache-dir", tmp_path / "cache",
-        "--builder", "mock", "--mock-config", "no-such-distro-1-x86_64", expect=1,
-    )  # fmt: skip
+        "rpms",
+        app.path,
+        "--out",
+        tmp_path / "out",
+        "--cache-dir",
+        tmp_path / "cache",
+        "--builder",
+        "mock",
+        "--mock-config",
+        "no-such-distro-1-x86_64",
+        expect=1,
+    )
     assert "mock config no-such-distro-1-x86_64.cfg not found" in result.output
 
 
@@ -216,7 +243,7 @@ def test_mock_run_as_plain_root_is_named(app_factory, tmp_path: Path) -> None:  
     plain = tmp_path / "plain-mock"
     plain.write_text(
         "#!/bin/sh\nunset SUDO_USER SUDO_UID SUDO_GID\n"
-        f"PYTHONPATH=/var/tmp/realmock/pylib exec /usr/bin/python3 {source} \"$@\"\n"
+        f'PYTHONPATH=/var/tmp/realmock/pylib exec /usr/bin/python3 {source} "$@"\n'
     )
     plain.chmod(0o755)
     with mock_command(plain):
@@ -227,8 +254,39 @@ def test_mock_run_as_plain_root_is_named(app_factory, tmp_path: Path) -> None:  
 def test_the_apps_settings_cannot_choose_what_runs_as_root(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     app: AppDir = app_factory("delta\n")
     app.pin()
-    for toml in ('[builder]\nmock-command = "/bin/sh"\n', '[builder]\nmock-config = "./evil.cfg"\n'):
+    for toml in (
+        '[builder]\nmock-command = "/bin/sh"\n',
+        '[builder]\nmock-config = "./evil.cfg"\n',
+    ):
         (app.path / "rpmdeploy.toml").write_text(toml)
         result = mock_rpms(app, tmp_path / "out", tmp_path / "cache", expect=2)
         assert "not accepted from the app's rpmdeploy.toml" in result.output
         assert result.output.count("\n") == 1
+
+
+def test_release_with_the_mock_builder_publishes_and_verifies(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`release --builder mock`: every RPM (the app's too) from the chroot, then the usual
+    publish and verify: dnf installs the app from the new repository and its WSGI app answers."""
+    app: AppDir = app_factory("alpha\ncext\n")
+    app.pin()
+    (app.path / "rpmdeploy.toml").write_text('[app]\nname = "shop"\nversion = "1.0"\n')
+    (app.path / "external-dependencies.txt").write_text("")
+    repo = tmp_path / "repo"
+    result = run_cli(
+        "release",
+        app.path,
+        "--out",
+        repo,
+        "--cache-dir",
+        tmp_path / "cache",
+        "--builder",
+        "mock",
+        "--mock-config",
+        CONFIG,
+        "--distro",
+        "fedora-43",
+    )
+    packages = sorted(p.name for p in repo.glob("Packages/*.rpm"))
+    assert any(n.startswith("shop-1.0-1.syn.") for n in packages), packages
+    assert all(".syn." in n for n in packages), packages
+    assert "import check: passed (200 OK" in result.output
