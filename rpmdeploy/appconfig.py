@@ -75,7 +75,7 @@ class AppSettings:
 
 
 #: Tables rpmdeploy.toml may have besides [app]; rpmdeploy.settings checks their keys.
-SETTINGS_TABLES = ("rpms", "builder", "release")
+SETTINGS_TABLES = ("rpms", "builder", "release", "pin")
 
 
 @dataclass(frozen=True)

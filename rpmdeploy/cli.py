@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +21,7 @@ from rpmdeploy.cache import Cache, default_cache_dir
 from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.externals import FORMATS, report
 from rpmdeploy.fetch import ALL
-from rpmdeploy.pin import IndexOptions, compile_pins
+from rpmdeploy.pin import RESOLVERS, IndexOptions, compile_pins, pin_mismatch, pin_warning
 from rpmdeploy.pipeline import (
     PackageOutcome,
     RpmsReport,
@@ -209,6 +210,20 @@ def _no_binary(no_binary: tuple[str, ...], all_sdists: bool) -> tuple[str, ...]:
 @index_options
 @click.option("--upgrade", "-U", is_flag=True, help="Upgrade every pin to its newest version.")
 @click.option("--upgrade-package", "-P", multiple=True, metavar="NAME", help="Upgrade one package.")
+@click.option(
+    "--resolver",
+    type=click.Choice(RESOLVERS),
+    help="uv: resolves for the target's Python version and platform, no interpreter of it "
+    "needed; pip-tools: pip-compile under the target's interpreter "
+    "[RPMDEPLOY_RESOLVER, [pin] resolver; default: uv].",
+)
+@click.option(
+    "--uploaded-prior-to",
+    metavar="DATE",
+    help="Consider only files uploaded before DATE (YYYY-MM-DD, midnight UTC, or an ISO 8601 "
+    "time with its zone): the same resolution whenever it runs.",
+)
+@no_binary_options
 @target_options
 @reports_errors
 def pin(
@@ -219,22 +234,53 @@ def pin(
     no_index: bool,
     upgrade: bool,
     upgrade_package: tuple[str, ...],
+    resolver: str | None,
+    uploaded_prior_to: str | None,
+    no_binary: tuple[str, ...],
+    all_sdists: bool,
     target: str | None,
     python: str | None,
 ) -> None:
-    """Compile APP_DIR/dependencies.in into a pinned, hashed APP_DIR/dependencies.txt.
+    """Compile APP_DIR/dependencies.in into a pinned, hashed APP_DIR/dependencies.txt, and the
+    build dependencies of its sdists into APP_DIR/build-dependencies.txt.
 
-    Runs pip-compile (pip-tools) with --generate-hashes and --allow-unsafe under the target's
-    Python, so environment markers are decided for the target. Your pip configuration is
-    ignored; the index options given here are written into the file. Without --upgrade an
+    uv resolves for the target's Python version and platform (no interpreter of it needed);
+    --resolver pip-tools runs pip-compile under the target's Python. Your pip and uv
+    configuration is ignored; the index options given here are written into the files, and
+    their headers record the target, Python, platform and resolver. Without --upgrade an
     existing pin is kept, so running pin twice changes nothing.
     """
-    resolved = _resolve(app_dir, target=target, python=python)
+    resolved = _resolve(
+        app_dir,
+        target=target,
+        python=python,
+        resolver=resolver,
+        no_binary=_no_binary(no_binary, all_sdists),
+    )
     index = IndexOptions(index_url, extra_index_url, find_links, no_index)
     job = settings.pin_job(resolved, index, upgrade, upgrade_package)
-    click.echo(f"pinning {app_dir / 'dependencies.in'} for {_describe(job.target)}...", err=True)
-    path = compile_pins(app_dir, job.target, job.options, job.log)
-    click.echo(f"wrote {path}", err=True)
+    options = replace(
+        job.options,
+        resolver=resolved["resolver"],
+        uploaded_prior_to=uploaded_prior_to,
+        no_binary=resolved["no_binary"],
+    )
+    click.echo(
+        f"pinning {app_dir / 'dependencies.in'} for {_describe(job.target)} "
+        f"with {options.resolver}...",
+        err=True,
+    )
+    result = compile_pins(app_dir, job.target, options, job.log)
+    click.echo(f"wrote {result.path}: {result.changes.summary()}", err=True)
+    if result.sdists:
+        built = f"{len(result.sdists)} sdists ({', '.join(result.sdists)})"
+        click.echo(
+            f"wrote {result.build_path}: {result.build_pins} build dependencies of {built}: "
+            f"{result.build_changes.summary()}",
+            err=True,
+        )
+    else:
+        click.echo(f"wrote {result.build_path}: no sdists to build from, none pinned", err=True)
 
 
 @cli.command()
@@ -268,6 +314,8 @@ def rpms(
     resolved = _resolve(app_dir, no_binary=_no_binary(no_binary, all_sdists), **given)
     options = settings.rpms_options(resolved)
     app = settings.load(resolved, options, externals=False)
+    if mismatch := pin_mismatch(app.pins, options.target):
+        click.echo(f"rpmdeploy: warning: {mismatch}", err=True)
     click.echo(f"building RPMs for {app_dir} (target {_describe(options.target)})", err=True)
     result = build_rpms(app, out, options, progress=PROGRESS)
     _print_summary(result)
@@ -434,6 +482,8 @@ def release(
     click.echo(
         f"releasing {app_dir} into {repo_dir} (target {_describe(options.build.target)})", err=True
     )
+    if not do_pin and (mismatch := pin_warning(app_dir, options.build.target)):
+        click.echo(f"rpmdeploy: warning: {mismatch}", err=True)
     result = run_release(app_dir, repo_dir, options, progress=PROGRESS)
     _print_release(result)
     if result.repo is None:

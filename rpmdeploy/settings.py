@@ -135,6 +135,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sign", "release", _text),
     Setting("gnupghome", "release", _text, is_path=True),
     Setting("verify", "release", _flag, True),
+    Setting("resolver", "pin", _text, "uv"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -1,11 +1,13 @@
 """Stage 2b, wheel: turn an sdist into a wheel with PEP 517 (``build``), hermetically.
 
-The build backend and its requirements are installed into a cached build environment from
-the pinned set and the local cache before anything is built; ``pip download`` is the one,
-visible, logged step that may reach an index for them.  The backend then runs without build
-isolation, so nothing is fetched silently mid-build.  The wheel built here is inspected (its
-metadata and whether it is pure decide the spec); rpmbuild later builds it again from the
-same sdist inside %build, so the SRPM is a real source package.
+The build backend and its requirements are installed into a cached build environment before
+anything is built, from the app's pinned build dependencies only (``build-dependencies.txt``,
+written by ``rpmdeploy pin``): fetched hash-checked like every pin, installed with
+``--require-hashes`` from those files and no index.  A build requirement that is not pinned
+there is an error naming the fix (``rpmdeploy pin``), never a download.  The backend then
+runs without build isolation, so nothing is fetched mid-build.  The wheel built here is
+inspected (its metadata and whether it is pure decide the spec); rpmbuild later builds it
+again from the same sdist inside %build, so the SRPM is a real source package.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import Requirement
 from packaging.utils import parse_wheel_filename
 
 from rpmdeploy._run import isolated_pip_env, run
 from rpmdeploy.cache import Cache, stable_key
-from rpmdeploy.errors import BuildError, FetchError
-from rpmdeploy.fetch import Artifact
-from rpmdeploy.pin import PinnedSet
+from rpmdeploy.errors import BuildError
+from rpmdeploy.fetch import Artifact, FetchOptions, fetch_artifacts
+from rpmdeploy.pin import Pin, PinnedSet, read_build_pins
 from rpmdeploy.targets import Target, find_python, python_version_of
 
 
@@ -50,9 +53,11 @@ class WheelContext:
     # metadata, so it need not fit the target.
     in_target: bool = False
 
-    def pinned_constraints(self) -> str:
-        """The pinned set as pip constraints: build requirements use the pinned versions."""
-        return "".join(f"{p.name}=={p.version}\n" for p in self.pinned.pins)
+    def build_pins(self) -> PinnedSet:
+        """The app's pinned build dependencies: build-dependencies.txt beside its pins."""
+        if self.pinned.source is None:
+            raise BuildError("the pinned set was not read from a file: no build dependencies")
+        return read_build_pins(self.pinned.source.parent, self.target)
 
     def build_environment(self, requires: Sequence[str], log: Path) -> str:
         """The interpreter of a cached venv holding ``requires`` (pinned versions)."""
@@ -148,9 +153,11 @@ def _runner(log: Path):  # type: ignore[no-untyped-def]
 
 
 def _build_env_python(ctx: WheelContext, requires: Sequence[str], log: Path) -> str:
-    """A cached venv with ``requires`` installed; returns its python."""
+    """A cached venv with ``requires`` installed at their pinned build versions; its python."""
     interpreter = _builder_interpreter(ctx.target)
-    key = stable_key("buildenv", sorted(requires), interpreter, ctx.pinned_constraints())
+    pins = ctx.build_pins().pins if requires else ()
+    pinned = sorted((p.requirement, sorted(p.hashes)) for p in pins)
+    key = stable_key("buildenv", sorted(requires), interpreter, pinned)
     env_dir = ctx.cache.root / "buildenvs" / key
     python = env_dir / "bin" / "python"
     with ctx.cache.lock(f"buildenv-{key}"):
@@ -189,40 +196,55 @@ def _builder_interpreter(target: Target) -> str:
 def _install_build_requires(
     ctx: WheelContext, pip: list[str], requires: Sequence[str], log: Path, env_dir: Path
 ) -> None:
-    wheelhouse = ctx.cache.dir("build-wheels")
-    constraints = env_dir / "constraints.txt"
-    constraints.write_text(ctx.pinned_constraints())
-    links = [wheelhouse, *sorted({a.path.parent for a in ctx.artifacts.values() if a.is_wheel})]
-    link_args = [arg for link in links for arg in ("--find-links", str(link))]
-    offline = [*pip, "install", "--no-index", *link_args, "-c", str(constraints), *requires]
-    try:
-        run(offline, log=log, what="installing build requirements", env=isolated_pip_env())
-        return
-    except BuildError:
-        pass
-    # Not all in the local cache yet: one explicit, logged download from the app's indexes.
-    base = ctx.pinned.source.parent if ctx.pinned.source else None
-    download = [
-        *pip[:3],
-        "download",
-        "--only-binary",
-        ":all:",
-        "--dest",
-        str(wheelhouse),
-        *ctx.pinned.index.pip_args(base),
-        *link_args,
-        "-c",
-        str(constraints),
-        *requires,
+    """Install ``requires`` from the pinned build dependencies only: every file fetched
+    hash-checked, installed with ``--require-hashes`` and no index."""
+    build = ctx.build_pins()
+    wanted = _pinned_requirements(build, requires, ctx.target)
+    (env_dir / "requirements.txt").write_text("".join(wanted))
+    # Their own dependencies: pinned and hashed as constraints (pip checks those hashes too).
+    (env_dir / "constraints.txt").write_text("".join(_pin_line(p) for p in build.pins))
+    with ctx.cache.lock("build-dependencies-fetch"):
+        artifacts = fetch_artifacts(build, ctx.target, FetchOptions(), ctx.cache, log)
+    links = sorted({a.path.parent for a in artifacts.values()})
+    install = [
+        *pip,
+        "install",
+        "--no-index",
+        "--require-hashes",
+        *[arg for link in links for arg in ("--find-links", str(link))],
+        "--requirement",
+        str(env_dir / "requirements.txt"),
+        "--constraint",
+        str(env_dir / "constraints.txt"),
     ]
-    run(
-        download,
-        log=log,
-        what=f"fetching build requirements {' '.join(requires)}",
-        env=isolated_pip_env(),
-        error=FetchError,
-    )
-    run(offline, log=log, what="installing build requirements", env=isolated_pip_env())
+    run(install, log=log, what="installing pinned build requirements", env=isolated_pip_env())
+
+
+def _pinned_requirements(build: PinnedSet, requires: Sequence[str], target: Target) -> list[str]:
+    """Each build requirement as its pin's line (``name[extras]==version --hash=...``)."""
+    environment = target.marker_environment()
+    chosen: dict[str, tuple[Pin, set[str]]] = {}
+    for text in requires:
+        req = Requirement(text)
+        if req.marker is not None and not req.marker.evaluate(environment):
+            continue
+        pin = build.get(req.name)
+        if pin is None or not req.specifier.contains(pin.version, prereleases=True):
+            found = "is not pinned" if pin is None else f"does not allow the pinned {pin.version}"
+            sdists = ", ".join(build.pinned_for.sdists) if build.pinned_for else ""
+            raise BuildError(
+                f"build requirement {text!r} {found} in {build.source} (pinned for the sdists "
+                f"{sdists or 'none'}): run 'rpmdeploy pin' again (with --no-binary NAME for a "
+                "package you build from its sdist)"
+            )
+        chosen.setdefault(pin.name, (pin, set()))[1].update(req.extras)
+    return [_pin_line(pin, extras) for _, (pin, extras) in sorted(chosen.items())]
+
+
+def _pin_line(pin: Pin, extras: set[str] | frozenset[str] = frozenset()) -> str:
+    hashes = " ".join(f"--hash={h}" for h in pin.hashes)
+    extra = f"[{','.join(sorted(extras))}]" if extras else ""
+    return f"{pin.name}{extra}=={pin.version} {hashes}\n"
 
 
 # --- unpacking ---------------------------------------------------------------------------------

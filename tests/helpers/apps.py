@@ -109,6 +109,8 @@ class AppDir:
         (self.path / "dependencies.in").write_text(text)
 
     def pin(self, *extra: str, expect: int | None = 0) -> Result:
+        """`rpmdeploy pin` from the wheelhouse only: dependencies.txt and
+        build-dependencies.txt (the build backends of the sdists among the pins)."""
         return run_cli(
             "pin", self.path, "--no-index", "--find-links", self.wheelhouse, *extra, expect=expect
         )
@@ -116,6 +118,10 @@ class AppDir:
     @property
     def pinned(self) -> Path:
         return self.path / "dependencies.txt"
+
+    @property
+    def build_pinned(self) -> Path:
+        return self.path / "build-dependencies.txt"
 
 
 def new_app(root: Path, wheelhouse: Path, requirements: str) -> AppDir:

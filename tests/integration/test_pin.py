@@ -1,4 +1,5 @@
-"""`rpmdeploy pin` (real pip-compile against a local find-links directory) and reading pins."""
+"""`rpmdeploy pin` (real uv, and real pip-compile with --resolver pip-tools, against a local
+find-links directory) and reading pins."""
 
 from __future__ import annotations
 
@@ -28,18 +29,22 @@ def test_pin_writes_every_dependency_pinned_and_hashed(app_factory) -> None:  # 
     assert text.count("--hash=sha256:") == 3
     assert "rpmdeploy pin" in text
     assert "--no-index" in text.splitlines()
+    assert "    # via -r dependencies.in\n" in text  # pip-tools style annotations
     parsed = parse_pins(text, app.pinned)
     assert [p.name for p in parsed.pins] == ["alpha", "beta", "delta"]
     assert parsed.pins[0].extras == ("fast",)
     assert parsed.index.no_index
+    assert parsed.pinned_for is not None and parsed.pinned_for.resolver == "uv"
 
 
-def test_pin_twice_changes_nothing(app_factory) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("resolver", ["uv", "pip-tools"])
+def test_pin_twice_changes_nothing(app_factory, resolver: str) -> None:  # type: ignore[no-untyped-def]
     app: AppDir = app_factory("alpha\ngamma-flit\n")
-    app.pin()
-    first = app.pinned.read_bytes()
-    app.pin()
-    assert app.pinned.read_bytes() == first
+    app.pin("--resolver", resolver)
+    first, build = app.pinned.read_bytes(), app.build_pinned.read_bytes()
+    result = app.pin("--resolver", resolver)
+    assert app.pinned.read_bytes() == first and app.build_pinned.read_bytes() == build
+    assert "dependencies.txt: unchanged (4 pins)" in result.output
 
 
 def test_pin_keeps_pins_until_upgrade_is_asked(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -52,8 +57,9 @@ def test_pin_keeps_pins_until_upgrade_is_asked(app_factory, tmp_path: Path) -> N
     make_wheel(house, "delta", "2.1", "Metadata-Version: 2.1\nName: delta\nVersion: 2.1\n", {})
     app.pin()
     assert "delta==2.0" in app.pinned.read_text()
-    app.pin("--upgrade-package", "delta")
+    result = app.pin("--upgrade-package", "delta")
     assert "delta==2.1" in app.pinned.read_text()
+    assert "1 upgraded (delta 2.0 -> 2.1), 0 unchanged" in result.output
 
 
 def test_pin_includes_unsafe_packages_needed_at_run_time(app_factory) -> None:  # type: ignore[no-untyped-def]
@@ -73,17 +79,29 @@ def test_pin_ignores_machine_pip_configuration(
     monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
     monkeypatch.setenv("PIP_FIND_LINKS", "/machine/local/wheels")
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "file:///machine/local/index")
+    # uv's configuration: variables, and a user uv.toml (an --index-url there would fail).
+    monkeypatch.setenv("UV_INDEX_URL", "http://machine-local.invalid/simple")
+    monkeypatch.setenv("UV_FIND_LINKS", "/machine/local/uv-wheels")
+    monkeypatch.setenv("UV_CONSTRAINT", str(tmp_path / "machine-constraints.txt"))
+    monkeypatch.setenv("UV_EXCLUDE_NEWER", "2001-01-01T00:00:00Z")
+    config_home = tmp_path / "config"
+    (config_home / "uv").mkdir(parents=True)
+    (config_home / "uv" / "uv.toml").write_text(
+        '[pip]\nextra-index-url = ["http://machine-local.invalid/simple"]\n'
+    )
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
     app: AppDir = app_factory("delta\n")
-    app.pin()
-    text = app.pinned.read_text()
-    assert "machine" not in text
-    assert f"--find-links {app.wheelhouse}" in text
+    for resolver in ("uv", "pip-tools"):
+        app.pin("--resolver", resolver)
+        text = app.pinned.read_text() + app.build_pinned.read_text()
+        assert "machine" not in text and "2001" not in text
+        assert f"--find-links {app.wheelhouse}" in text
 
 
-def test_pin_refuses_a_target_whose_python_is_missing(app_factory) -> None:  # type: ignore[no-untyped-def]
+def test_pip_tools_refuses_a_target_whose_python_is_missing(app_factory) -> None:  # type: ignore[no-untyped-def]
     app: AppDir = app_factory("delta\n")
-    result = app.pin("--target", "fedora-43", expect=1)
-    assert "Python 3.14" in result.output and "pip-tools" in result.output
+    result = app.pin("--target", "fedora-43", "--resolver", "pip-tools", expect=1)
+    assert "Python 3.14" in result.output and "--resolver uv" in result.output
     assert len(result.output.strip().splitlines()) == 2  # progress line + one error line
     assert "Traceback" not in result.output
 
@@ -97,8 +115,12 @@ def test_pin_refuses_an_interpreter_of_the_wrong_version(app_factory) -> None:  
 def test_pin_reports_unknown_packages(app_factory) -> None:  # type: ignore[no-untyped-def]
     app: AppDir = app_factory("no-such-package-anywhere\n")
     result = app.pin(expect=1)
+    assert result.output.count("\n") == 2  # the progress line and one error line
+    assert "rpmdeploy: error: uv pip compile of" in result.output
+    assert "no-such-package-anywhere was not found" in result.output
+    assert not app.pinned.exists() and not app.build_pinned.exists()
+    result = app.pin("--resolver", "pip-tools", expect=1)
     assert "rpmdeploy: error: pip-compile" in result.output
-    assert not app.pinned.exists()
 
 
 def test_pin_without_dependencies_in(app_factory) -> None:  # type: ignore[no-untyped-def]

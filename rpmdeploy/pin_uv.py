@@ -1,0 +1,250 @@
+"""Pinning with uv (``uv pip compile``): for the target's Python and platform, from anywhere.
+
+uv resolves for a Python version and platform it is told (``--python-version X.Y.Z``,
+``--python-platform x86_64-manylinux_2_34``) instead of the interpreter it runs under, so no
+interpreter of the target's version is needed.  It runs with ``--no-config`` and an
+environment without ``UV_*``/``PIP_*`` variables, so the machine's configuration never
+reaches a pinned file, and with ``--no-python-downloads``: the sdists it must build to learn
+their metadata are built with rpmdeploy's own interpreter.
+
+Besides the pinned requirements, uv tells which files each pin has for the target
+(:func:`artifact_files`, from a ``pylock.toml`` of the pins): which pins have a wheel that
+fits, and where each sdist is, for pinning the build dependencies.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from rpmdeploy._run import isolated_pip_env, run
+from rpmdeploy.errors import PinError
+from rpmdeploy.pin import IN_FILE, PINNED_FILE, IndexOptions, PinnedFor, PinOptions
+from rpmdeploy.targets import Target
+
+#: The manylinux glibc levels uv's --python-platform names (2_17 is manylinux2014).
+_UV_GLIBC_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
+_UV_ARCHES = ("x86_64", "aarch64")
+#: uv variables that are trust, not configuration: kept.
+_UV_TRUST = ("UV_NATIVE_TLS", "UV_SYSTEM_CERTS")
+
+
+def uv_binary() -> str:
+    """The uv executable of the ``uv`` package rpmdeploy depends on."""
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError) as exc:
+        raise PinError(f"uv not found ({exc}): install rpmdeploy with its dependencies") from None
+
+
+def host_glibc() -> tuple[int, int] | None:
+    """This machine's glibc (major, minor), or None when it has none."""
+    try:
+        text = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        return None
+    match = re.fullmatch(r"glibc (\d+)\.(\d+).*", text)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def _glibc_of(target: Target) -> tuple[int, int] | None:
+    if target.glibc is None:
+        return host_glibc()
+    major, minor = target.glibc.split(".")[:2]
+    return int(major), int(minor)
+
+
+def uv_platform(target: Target) -> str:
+    """uv's ``--python-platform`` for the target: its arch and the newest manylinux level
+    uv knows that its glibc runs (wheels for an older glibc run on a newer one)."""
+    glibc = _glibc_of(target)
+    if target.arch not in _UV_ARCHES:
+        raise PinError(
+            f"uv cannot resolve for {target.arch} (target {target.name}): pin on a "
+            f"{target.arch} machine with --resolver pip-tools"
+        )
+    if glibc is None or glibc[0] != 2 or glibc[1] < _UV_GLIBC_MINORS[0]:
+        found = "none" if glibc is None else f"{glibc[0]}.{glibc[1]}"
+        raise PinError(
+            f"target {target.name} has no glibc uv can resolve for (found: {found}; needs "
+            f"2.{_UV_GLIBC_MINORS[0]} or newer)"
+        )
+    minor = max(m for m in _UV_GLIBC_MINORS if m <= glibc[1])
+    return f"{target.arch}-manylinux_2_{minor}"
+
+
+def describe_platform(target: Target) -> str:
+    """:func:`uv_platform`, or for a target uv cannot resolve for, its arch and glibc."""
+    try:
+        return uv_platform(target)
+    except PinError:
+        glibc = _glibc_of(target)
+        return f"{target.arch}-glibc_{glibc[0]}_{glibc[1]}" if glibc else f"{target.arch}-linux"
+
+
+def uv_env() -> dict[str, str]:
+    """The environment uv runs in: without the machine's pip and uv configuration."""
+    env = {
+        key: value
+        for key, value in isolated_pip_env().items()
+        if not key.startswith("UV_") or key in _UV_TRUST
+    }
+    if "PIP_CERT" in env and "SSL_CERT_FILE" not in env:
+        env["SSL_CERT_FILE"] = env["PIP_CERT"]  # the same trust pip is given
+    return {k: v for k, v in env.items() if not k.startswith("PIP_")}
+
+
+def index_args(index: IndexOptions, base: Path) -> list[str]:
+    """The index options for uv; relative find-links are relative to ``base``."""
+    args = [a if a != "--trusted-host" else "--allow-insecure-host" for a in index.pip_args(base)]
+    return args
+
+
+@dataclass(frozen=True)
+class UvRun:
+    """One target's uv invocation settings."""
+
+    target: Target
+    options: PinOptions
+    base: Path  # the app directory: relative find-links are relative to it
+    log: Path
+
+    def common_args(self) -> list[str]:
+        cache = self.options.tools_dir / "uv-cache" if self.options.tools_dir else None
+        args = [
+            uv_binary(),
+            "pip",
+            "compile",
+            "--quiet",
+            "--no-config",
+            "--no-python-downloads",
+            "--python",  # builds sdists' metadata; markers come from --python-version
+            sys.executable,
+            "--python-version",
+            self.target.python_full_version,
+            "--python-platform",
+            uv_platform(self.target),
+            "--generate-hashes",
+            "--no-header",
+            *(["--cache-dir", str(cache)] if cache else []),
+            *index_args(self.options.index, self.base.resolve()),
+        ]
+        if self.options.uploaded_prior_to:
+            args += ["--exclude-newer", self.options.uploaded_prior_to]
+        return args
+
+    def compile(self, inputs: Sequence[str], output: Path, cwd: Path, what: str) -> None:
+        """Resolve ``inputs`` (files in ``cwd``) into ``output``, a pip-tools style file with
+        ``# via`` annotations; an existing ``output`` gives the preferred versions."""
+        upgrade = ["--upgrade"] if self.options.upgrade else []
+        upgrade += [a for p in self.options.upgrade_packages for a in ("--upgrade-package", p)]
+        argv = [
+            *self.common_args(),
+            "--no-strip-extras",  # foo[bar]==1 tells rpms which +bar subpackages are needed
+            *upgrade,
+            "--output-file",
+            str(output),
+            *inputs,
+        ]
+        run_uv(argv, cwd=cwd, log=self.log, what=what)
+
+
+def run_uv(argv: list[str], *, cwd: Path, log: Path, what: str) -> None:
+    """Run uv; a failure is one line with uv's own error and its causes."""
+    start = log.stat().st_size if log.exists() else 0
+    try:
+        run(argv, log=log, what=what, env=uv_env(), cwd=cwd, error=PinError)
+    except PinError:
+        raise PinError(f"{what}: {_uv_error(log, start)}", str(log)) from None
+
+
+def _uv_error(log: Path, start: int) -> str:
+    with log.open("rb") as f:
+        f.seek(start)
+        text = f.read().decode(errors="replace")
+    lines = [ln.strip(" ×╰─▶│") for ln in text.splitlines()[1:]]  # [0]: the command line
+    found = [ln.removeprefix("error: ") for ln in lines if ln.startswith(("error:", "cause:"))]
+    message = "; ".join(found or [ln for ln in lines if ln][-1:] or ["uv failed"])
+    return message if len(message) <= 600 else message[:597] + "..."
+
+
+def compile_run_time(
+    app_dir: Path, target: Target, options: PinOptions, log: Path
+) -> tuple[str, PinnedFor]:
+    """Resolve ``APP_DIR/dependencies.in`` with uv: the pins (annotated, hashed) and the
+    record of what they were pinned for."""
+    record = PinnedFor(
+        target=target.name,
+        python=target.python_full_version,
+        platform=uv_platform(target),
+        resolver="uv",
+        uploaded_prior_to=options.uploaded_prior_to,
+    )
+    uv = UvRun(target, options, app_dir, log)
+    with tempfile.TemporaryDirectory(prefix="rpmdeploy-pin-") as tmp:
+        output = Path(tmp) / PINNED_FILE
+        if (app_dir / PINNED_FILE).is_file():
+            shutil.copyfile(app_dir / PINNED_FILE, output)  # today's pins are preferred
+        uv.compile([IN_FILE], output, app_dir, f"uv pip compile of {app_dir / IN_FILE}")
+        return output.read_text(), record
+
+
+@dataclass(frozen=True)
+class ArtifactFiles:
+    """The files one pin has for the target, as uv sees them."""
+
+    name: NormalizedName
+    version: str
+    has_wheel: bool  # a wheel fits the target's Python and platform
+    sdist_url: str | None = None
+    sdist_sha256: str | None = None
+
+
+def artifact_files(
+    requirements: str, target: Target, options: PinOptions, base: Path, log: Path
+) -> dict[NormalizedName, ArtifactFiles]:
+    """For pinned, hashed ``requirements`` (requirement lines only), the files of each pin
+    that fit the target, from uv's ``pylock.toml`` of exactly those pins.
+
+    Run offline first: the resolution just before filled uv's cache with everything needed.
+    """
+    uv = UvRun(target, options, base, log)
+    with tempfile.TemporaryDirectory(prefix="rpmdeploy-files-") as tmp:
+        pins = Path(tmp) / "pins.txt"
+        pins.write_text(requirements)
+        lock = Path(tmp) / "pylock.toml"
+        argv = [*uv.common_args(), "--no-deps", "--output-file", str(lock), str(pins)]
+        what = "uv: listing the pinned files"
+        try:
+            run_uv([*argv, "--offline"], cwd=Path(tmp), log=log, what=what)
+        except PinError:
+            run_uv(argv, cwd=Path(tmp), log=log, what=what)
+        data = tomllib.loads(lock.read_text())
+        packages = [_files_of(package, lock.parent) for package in data.get("packages", [])]
+    return {files.name: files for files in packages}
+
+
+def _files_of(package: dict[str, Any], lock_dir: Path) -> ArtifactFiles:
+    sdist = package.get("sdist") or {}
+    url = sdist.get("url")
+    if url is None and sdist.get("path"):
+        url = (lock_dir / sdist["path"]).resolve().as_uri()
+    return ArtifactFiles(
+        name=canonicalize_name(str(package["name"])),
+        version=str(package["version"]),
+        has_wheel=bool(package.get("wheels")),
+        sdist_url=url,
+        sdist_sha256=(sdist.get("hashes") or {}).get("sha256"),
+    )
