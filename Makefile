@@ -40,6 +40,7 @@ lint: venv
 
 bench: venv test-deps
 	$(BIN)/python bench/bench_rpms.py
+	$(BIN)/python bench/bench_pin.py
 
 # The mock builder against plain `mock --rebuild` per package (needs mock).
 bench-mock: venv test-deps

@@ -273,7 +273,8 @@ def pin(
     result = compile_pins(app_dir, job.target, options, job.log)
     click.echo(f"wrote {result.path}: {result.changes.summary()}", err=True)
     if result.sdists:
-        built = f"{len(result.sdists)} sdists ({', '.join(result.sdists)})"
+        sdists = f"{len(result.sdists)} sdist{'s' if len(result.sdists) > 1 else ''}"
+        built = f"{sdists} ({', '.join(result.sdists)})"
         click.echo(
             f"wrote {result.build_path}: {result.build_pins} build dependencies of {built}: "
             f"{result.build_changes.summary()}",

@@ -435,7 +435,7 @@ class PinChanges:
         """One line: ``2 added (a 1.0, b 2.0), 1 upgraded (c 1.0 -> 1.1), 40 unchanged``, or
         ``unchanged (43 pins)``."""
         if not self.changed:
-            return f"unchanged ({self.unchanged} pins)"
+            return f"unchanged ({self.unchanged} pin{'s' if self.unchanged != 1 else ''})"
         parts = []
         for label, pins in (("added", self.added), ("removed", self.removed)):
             if pins:

@@ -25,9 +25,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
 
 from rpmdeploy._run import isolated_pip_env, run
+from rpmdeploy.cache import sha256_file
 from rpmdeploy.errors import PinError
 from rpmdeploy.pin import IN_FILE, PINNED_FILE, IndexOptions, PinnedFor, PinOptions
 from rpmdeploy.targets import Target
@@ -159,6 +168,84 @@ class UvRun:
             *inputs,
         ]
         run_uv(argv, cwd=cwd, log=self.log, what=what)
+        links = local_find_links(self.options.index, self.base.resolve())
+        if links:
+            output.write_text(complete_hashes(output.read_text(), links))
+
+
+def local_find_links(index: IndexOptions, base: Path) -> list[Path]:
+    """The find-links that are directories on this machine (relative to ``base``)."""
+    found = []
+    for link in index.find_links:
+        path = Path(link[len("file://") :] if link.startswith("file://") else link)
+        path = path if path.is_absolute() else base / path
+        if "://" not in link or link.startswith("file://"):
+            if path.is_dir():
+                found.append(path)
+    return found
+
+
+def complete_hashes(text: str, links: Sequence[Path]) -> str:
+    """Add the hashes of every file of each pin found in local find-links directories.
+
+    uv hashes only the one file it selected of a find-links candidate (and none when that
+    version also has an incompatible wheel there), where pip-compile hashes them all; the
+    others are needed when ``rpms`` picks another file (an sdist with ``no-binary``).
+    """
+    files: dict[tuple[NormalizedName, Version], list[Path]] = {}
+    for link in links:
+        for path in sorted(link.iterdir()):
+            key = _artifact_key(path.name)
+            if key is not None and path.is_file():
+                files.setdefault(key, []).append(path)
+    out: list[str] = []
+    entry: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        if entry and (not line.startswith((" ", "\t")) or line.strip().startswith("#")):
+            out.extend(_with_hashes(entry, files))
+            entry = []
+        if line and not line.startswith((" ", "\t", "#", "-")):
+            entry = [line]
+        elif entry and line.strip().startswith("--hash"):
+            entry.append(line)
+        else:
+            out.append(line)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _artifact_key(filename: str) -> tuple[NormalizedName, Version] | None:
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(filename)
+        else:
+            name, version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return canonicalize_name(name), version
+
+
+def _with_hashes(
+    entry: list[str], files: dict[tuple[NormalizedName, Version], list[Path]]
+) -> list[str]:
+    """One requirement's lines (``name==version \\`` and its ``--hash`` lines) with the
+    hashes of its local files added, sorted as uv sorts them."""
+    requirement = entry[0].rstrip(" \\")
+    hashes = {ln.strip().rstrip(" \\").removeprefix("--hash=") for ln in entry[1:]}
+    match = re.match(r"^([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==([^\s;]+)", requirement)
+    if match:
+        try:
+            key = (canonicalize_name(match[1]), Version(match[2]))
+        except InvalidVersion:
+            key = None
+        for path in files.get(key, []) if key else []:
+            hashes.add(f"sha256:{sha256_file(path)}")
+    if not hashes:
+        return [requirement]
+    ordered = sorted(hashes)
+    lines = [f"{requirement} \\"]
+    lines += [f"    --hash={h} \\" for h in ordered[:-1]]
+    lines.append(f"    --hash={ordered[-1]}")
+    return lines
 
 
 def run_uv(argv: list[str], *, cwd: Path, log: Path, what: str) -> None:

@@ -1,0 +1,139 @@
+"""Benchmark of `rpmdeploy pin` (not a test): run `make bench`, figures go in the README.
+
+Seven top-level requirements (pyramid, cornice, sqlalchemy, gunicorn, requests, flask,
+celery) are pinned from PyPI three ways, on the same input with the same (warm) cache state,
+alternating within each round so a burst of load or network delay hits one round:
+
+(a) `rpmdeploy pin` (uv, for the host) against `uv pip compile --generate-hashes` itself,
+    both with uv's cache in the same directory.  Target: <= 1.2x.
+(b) `rpmdeploy pin` against `pip-compile --generate-hashes --allow-unsafe` with a warm pip
+    cache.  Target: >= 5x faster.
+(c) for reference: (a) with uv's cache emptied before every run (a first pin), and the time
+    `rpmdeploy --version` takes (starting Python and importing the command line), which
+    every `rpmdeploy pin` pays before uv starts.
+
+Each run starts without an output file (no preferences from an earlier pin).  Medians of
+BENCH_REPEAT rounds (default 5; pip-compile runs in the first three).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+REQUIREMENTS = "pyramid\ncornice\nsqlalchemy\ngunicorn\nrequests\nflask\ncelery\n"
+REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
+PIP_COMPILE_ROUNDS = 3
+COLD_ROUNDS = 3
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="rpmdeploy-bench-pin-"))
+    try:
+        cache = work / "cache"
+        env = clean_env(cache)
+        app = work / "app"
+        app.mkdir()
+        (app / "dependencies.in").write_text(REQUIREMENTS)
+        runs = {
+            "rpmdeploy pin": lambda: rpmdeploy_pin(app, env),
+            "uv pip compile": lambda: uv_compile(app, cache, env),
+            "pip-compile": lambda: pip_compile(app, env),
+        }
+        for name, job in runs.items():  # warm every cache once: not measured
+            job()
+            print(f"warm: {name}", file=sys.stderr)
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        for round_ in range(REPEAT):
+            for name, job in runs.items():
+                if name == "pip-compile" and round_ >= PIP_COMPILE_ROUNDS:
+                    continue
+                times[name].append(timed(job))
+        report({name: statistics.median(t) for name, t in times.items()}, times)
+        cold: dict[str, list[float]] = {"rpmdeploy pin": [], "uv pip compile": []}
+        for _ in range(COLD_ROUNDS):
+            for name in cold:
+                shutil.rmtree(cache / "tools" / "uv-cache", ignore_errors=True)
+                cold[name].append(timed(runs[name]))
+        startup = [timed(lambda: run([str(BIN / "rpmdeploy"), "--version"], env)) for _ in range(5)]
+        report_reference({n: statistics.median(t) for n, t in cold.items()}, startup)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def clean_env(cache: Path) -> dict[str, str]:
+    """No machine pip/uv configuration for any of the three; caches under ``cache``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+    env.update(
+        RPMDEPLOY_CACHE_DIR=str(cache),  # rpmdeploy's uv cache: CACHE/tools/uv-cache
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_CACHE_DIR=str(cache / "pip"),
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+    )
+    if "PIP_CERT" in os.environ:
+        env["PIP_CERT"] = os.environ["PIP_CERT"]
+    return env
+
+
+def fresh(app: Path, name: str) -> Path:
+    for stale in (app / name, app / "dependencies.txt", app / "build-dependencies.txt"):
+        stale.unlink(missing_ok=True)
+    return app / name
+
+
+def rpmdeploy_pin(app: Path, env: dict[str, str]) -> None:
+    fresh(app, "dependencies.txt")
+    run([str(BIN / "rpmdeploy"), "pin", str(app)], env)
+
+
+def uv_compile(app: Path, cache: Path, env: dict[str, str]) -> None:
+    out = fresh(app, "uv.txt")
+    uv = [str(BIN / "uv"), "pip", "compile", "--quiet", "--no-config", "--generate-hashes"]
+    uv += ["--python", sys.executable]
+    uv += ["--cache-dir", str(cache / "tools" / "uv-cache"), "-o", str(out), "dependencies.in"]
+    run(uv, env, cwd=app)
+
+
+def pip_compile(app: Path, env: dict[str, str]) -> None:
+    out = fresh(app, "pip-compile.txt")
+    argv = [str(BIN / "pip-compile"), "--quiet", "--generate-hashes", "--allow-unsafe"]
+    run([*argv, "-o", str(out), "dependencies.in"], env, cwd=app)
+
+
+def run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
+    subprocess.run(argv, env=env, cwd=cwd, check=True, capture_output=True)
+
+
+def timed(run: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def report(median: dict[str, float], times: dict[str, list[float]]) -> None:
+    pin, uv, piptools = median["rpmdeploy pin"], median["uv pip compile"], median["pip-compile"]
+    for name, values in times.items():
+        print(f"{name:<16} median {median[name]:6.2f} s  ({', '.join(f'{v:.2f}' for v in values)})")
+    verdict_a = "ok" if pin <= 1.2 * uv else "MISSED"
+    verdict_b = "ok" if piptools >= 5 * pin else "MISSED"
+    print(f"(a) rpmdeploy pin / uv pip compile: {pin / uv:.2f}x (target <= 1.2x): {verdict_a}")
+    print(f"(b) pip-compile / rpmdeploy pin: {piptools / pin:.1f}x (target >= 5x): {verdict_b}")
+
+
+def report_reference(cold: dict[str, float], startup: list[float]) -> None:
+    pin, uv = cold["rpmdeploy pin"], cold["uv pip compile"]
+    print(f"(c) cold uv cache: rpmdeploy pin {pin:.2f} s, uv {uv:.2f} s ({pin / uv:.2f}x)")
+    floor = statistics.median(startup)
+    print(f"    rpmdeploy --version (Python start and imports): {floor:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
