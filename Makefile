@@ -19,9 +19,9 @@ BIN := $(VENV)/bin
 PIP := env PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= PIP_EXTRA_INDEX_URL= $(BIN)/pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-APT_PACKAGES := rpm createrepo-c python3-rpm python3-venv python3-dev gcc dnf dnf-plugins-core \
+APT_PACKAGES := rpm createrepo-c python3-rpm python3-venv python3-dev gcc dnf dnf-plugins-core bubblewrap \
                 cpio gnupg systemd puppet make
-DNF_PACKAGES := rpm-build rpm-sign createrepo_c python3-rpm python3-devel gcc dnf \
+DNF_PACKAGES := rpm-build rpm-sign createrepo_c python3-rpm python3-devel gcc dnf bubblewrap \
                 dnf-plugins-core cpio gnupg2 systemd puppet make
 
 .PHONY: rpms test lint bench bench-mock clean system-deps venv test-deps
@@ -51,7 +51,7 @@ system-deps:
 	@if command -v rpmbuild >/dev/null && command -v createrepo_c >/dev/null \
 	    && command -v rpm2cpio >/dev/null && command -v cpio >/dev/null && command -v gcc >/dev/null \
 	    && command -v systemd-analyze >/dev/null && command -v gpg >/dev/null \
-	    && command -v rpmsign >/dev/null && command -v puppet >/dev/null \
+	    && command -v rpmsign >/dev/null && command -v puppet >/dev/null && command -v bwrap >/dev/null \
 	    && dnf repoclosure --help >/dev/null 2>&1 \
 	    && $(PYTHON) -c 'import rpm, venv, sysconfig, os; \
 	        assert os.path.exists(sysconfig.get_paths()["include"] + "/Python.h")' 2>/dev/null; then \

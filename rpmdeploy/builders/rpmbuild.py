@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ from pathlib import Path
 from rpmdeploy._run import run
 from rpmdeploy.builders import BuilderContext, BuildRequest, BuildResult, Capabilities
 from rpmdeploy.cache import link_or_copy
+from rpmdeploy.confine import confined
 from rpmdeploy.errors import BuildError
 
 # Reproducible output: timestamps from SOURCE_DATE_EPOCH, fixed build host (rpm >= 4.14).
@@ -57,7 +59,13 @@ class RpmbuildBuilder:
         log = workdir / "build.log"
         macros = [*self._macros(request), ("_smp_build_nthreads", str(self.threads))]
         environment = self._environment(request, log)
-        srpms, rpms = rpmbuild(request, workdir, "-ba", macros, environment, log)
+        # %build and %install run the package's own code: confined (rpmdeploy.confine).
+        readable = [self.context.cache.root, *interpreter_dirs()]
+        if "RPMDEPLOY_BACKEND_PYTHON" in environment:  # a venv made from another Python
+            readable += interpreter_dirs(environment["RPMDEPLOY_BACKEND_PYTHON"])
+        srpms, rpms = rpmbuild(
+            request, workdir, "-ba", macros, environment, log, confine_readable=readable
+        )
         if len(srpms) != 1 or not rpms:
             raise BuildError(f"rpmbuild of {request.label} produced no packages", str(log))
         return BuildResult(srpms[0], rpms, log)
@@ -89,6 +97,18 @@ class RpmbuildBuilder:
         return macros
 
 
+def interpreter_dirs(python: str | None = None) -> list[Path]:
+    """The installation of an interpreter a confined build runs (default: rpmdeploy's own,
+    its venv and the Python that venv was made from); /usr is always there."""
+    if python is None:
+        found = {Path(sys.prefix), Path(sys.base_prefix)}
+        python = sys.executable
+    else:
+        found = {Path(python).parent.parent}
+    found.add(Path(os.path.realpath(python)).parent.parent)
+    return sorted(p for p in found if not str(p).startswith("/usr"))
+
+
 def source_rpm(request: BuildRequest, workdir: Path, payload: str, log: Path) -> Path:
     """The SRPM of ``request``, made with ``rpmbuild -bs`` (nothing of the package runs).
 
@@ -109,9 +129,14 @@ def rpmbuild(
     macros: Sequence[tuple[str, str]],
     environment: dict[str, str],
     log: Path,
+    confine_readable: Sequence[Path] | None = None,
 ) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
     """Run ``rpmbuild MODE`` on the request in a private topdir; move the results to
-    ``workdir/results`` and return (SRPMs, binary RPMs)."""
+    ``workdir/results`` and return (SRPMs, binary RPMs).
+
+    With ``confine_readable`` (the directories outside the topdir it reads: the cache, the
+    interpreters), rpmbuild runs confined: unprivileged, no network, writing only its topdir.
+    """
     with _stable_topdir(request) as topdir:
         for sub in ("SOURCES", "SPECS", "BUILD", "RPMS", "SRPMS", "BUILDROOT"):
             (topdir / sub).mkdir(parents=True, exist_ok=True)
@@ -125,6 +150,9 @@ def rpmbuild(
         for name, value in [("_topdir", str(topdir)), *macros]:
             argv += ["--define", f"{name} {value}"]
         argv.append(str(spec))
+        if confine_readable is not None:
+            readable = [*confine_readable, workdir]
+            argv = confined(argv, writable=[topdir], readable=readable, cwd=workdir)
         run(argv, log=log, what=f"rpmbuild of {request.label}", env=environment, cwd=workdir)
         results = workdir / "results"
         results.mkdir(exist_ok=True)
@@ -139,20 +167,57 @@ def _stable_topdir(request: BuildRequest) -> Iterator[Path]:
     """A %_topdir whose path depends only on what is built, not on where rpmdeploy runs.
 
     rpm stores the expanded build scripts in the SRPM header (and paths leak into compiled
-    code), so the same inputs must build under the same path for identical headers.  A lock
-    serialises the rare concurrent build of identical inputs.
+    code), so the same inputs must build under the same path for identical headers.  The
+    path is predictable, so its parent must be this user's own private directory (checked,
+    never taken over from another user), and the lock is opened without following links.
+    A lock serialises the rare concurrent build of identical inputs.
     """
     digest = hashlib.sha256(request.spec.read_bytes())
     for source in sorted(request.sources):
         digest.update(source.name.encode() + b"\0" + str(source.stat().st_size).encode())
-    base = Path(tempfile.gettempdir()) / f"rpmdeploy-build-{os.getuid()}"
-    base.mkdir(mode=0o700, exist_ok=True)
+    base = private_directory(Path(tempfile.gettempdir()) / f"rpmdeploy-build-{os.getuid()}")
     topdir = base / digest.hexdigest()[:24]
-    with (base / f"{topdir.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    lock_path = base / f"{topdir.name}.lock"
+    fd = _lock(lock_path)
+    try:
         shutil.rmtree(topdir, ignore_errors=True)
         try:
             yield topdir
         finally:
             shutil.rmtree(topdir, ignore_errors=True)
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock_path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+
+
+def _lock(path: Path) -> int:
+    """An exclusive lock on ``path`` (no links followed), removed by its last holder.
+
+    A lock file that was removed while we waited is no lock: take the one now there.
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def private_directory(path: Path) -> Path:
+    """``path`` as a directory only this user can use: created 0700, or checked if it exists
+    (a real directory, not a link, owned by this user, no access for anyone else)."""
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise BuildError(
+            f"{path} is not a private directory of this user (owner uid {st.st_uid}, mode "
+            f"{stat.S_IMODE(st.st_mode):o}{', a link' if stat.S_ISLNK(st.st_mode) else ''}): "
+            "remove it, or set TMPDIR to a directory of your own"
+        )
+    return path
