@@ -102,7 +102,8 @@ build_options = _options(
         "[RPMDEPLOY_BUILDER, [builder] name; default: rpmbuild].",
     ),
     click.option(
-        "--mock-config", metavar="NAME|PATH",
+        "--mock-config",
+        metavar="NAME|PATH",
         help="mock config to build in: a name mock knows (rocky-9-x86_64) or a site's own "
         ".cfg [RPMDEPLOY_MOCK_CONFIG, [builder] mock-config; default: the target's].",
     ),
@@ -562,7 +563,9 @@ class _Progress:
         timing = f" ({outcome.seconds:.1f}s)" if outcome.status == "built" else ""
         status = click.style(
             f"{outcome.status:<6}",
-            fg={"built": "green", "cached": "cyan", "failed": "red"}[outcome.status],
+            fg={"built": "green", "cached": "cyan", "failed": "red", "skipped": "yellow"}[
+                outcome.status
+            ],
         )
         click.echo(
             f"[{done:>{width}}/{total}] {status} {outcome.name} {outcome.version}{timing}", err=True
@@ -575,12 +578,16 @@ PROGRESS = _Progress()
 def _print_outcomes(outcomes: tuple[PackageOutcome, ...], seconds: float) -> None:
     """One line of counts, then each failure with the log to read."""
     counts = ", ".join(
-        f"{sum(1 for o in outcomes if o.status == s)} {s}" for s in ("built", "cached", "failed")
+        f"{sum(1 for o in outcomes if o.status == s)} {s}"
+        for s in ("built", "cached", "failed", "skipped")
     )
     click.echo(f"{len(outcomes)} packages: {counts} in {seconds:.1f}s", err=True)
-    for outcome in (o for o in outcomes if o.status == "failed"):
-        click.echo(f"FAILED {outcome.name} {outcome.version}: {outcome.error}", err=True)
-        click.echo(f"       log: {outcome.log}", err=True)
+    for outcome in (o for o in outcomes if o.status in ("failed", "skipped")):
+        click.echo(
+            f"{outcome.status.upper()} {outcome.name} {outcome.version}: {outcome.error}", err=True
+        )
+        if outcome.log is not None:
+            click.echo(f"       log: {outcome.log}", err=True)
 
 
 def _print_release(result: ReleaseReport) -> None:

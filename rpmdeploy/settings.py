@@ -108,6 +108,9 @@ class Setting:
     key: str = ""  # its key in the table [default: the name with '-' for '_']
     is_path: bool = False
     adds_up: bool = False  # values from every source are merged (no-binary)
+    # rpmdeploy.toml belongs to the app, which is untrusted input: settings that name a
+    # program or code to run (as root, on a build host) come from the operator only.
+    operator_only: bool = False
 
     @property
     def toml_key(self) -> str:
@@ -128,8 +131,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("template_dir", "rpms", _text, is_path=True),
     Setting("no_binary", "rpms", _names, frozenset(), adds_up=True),
     Setting("builder", "builder", _builder, builders.DEFAULT, key="name"),
-    # The mock builder's config: a name mock knows or a .cfg path [the target's].
+    # The mock builder's config: a name mock knows or a .cfg path [the target's].  A .cfg is
+    # Python that mock runs as root: from rpmdeploy.toml, only a name.
     Setting("mock_config", "builder", _text, key="mock-config"),
+    Setting("mock_command", "builder", _text, key="mock-command", operator_only=True),
+    Setting("mock_chroot_name", "builder", _text, key="mock-chroot-name"),
     Setting("keep", "release", _count(1, 1000), 1),
     Setting("base_url", "release", _text),
     Setting("sign", "release", _text),
@@ -182,6 +188,7 @@ def _resolve_one(
         found.append((setting.convert(env[setting.env], setting.env), setting.env))
     if setting.toml_key in table:
         value = setting.convert(table[setting.toml_key], where_file)
+        _check_from_file(setting, value, where_file)
         if setting.is_path:
             value = str(app_dir / value)  # relative to the app, not to where rpmdeploy runs
         found.append((value, "rpmdeploy.toml"))
@@ -190,6 +197,14 @@ def _resolve_one(
     if setting.adds_up:
         return frozenset().union(*(v for v, _ in found)), "+".join(s for _, s in found)
     return found[0]
+
+
+def _check_from_file(setting: Setting, value: Any, where: str) -> None:
+    if setting.operator_only or (setting.name == "mock_config" and "/" in str(value)):
+        raise UsageError(
+            f"{where}: not accepted from the app's rpmdeploy.toml (it would choose code that "
+            f"runs as root); set {setting.env} or the command-line option instead"
+        )
 
 
 def _check_tables(config: AppConfig) -> None:
