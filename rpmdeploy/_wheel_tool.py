@@ -19,9 +19,11 @@ import sys
 import zipfile
 from pathlib import Path
 
-# Characters rpm's %files parser treats specially (globs, quoting, escapes) or that cannot
-# be written safely on one %files line.  A wheel shipping such names is refused.
-_UNSAFE_PATH = re.compile(r'[\x00-\x1f\x7f*?\[\]{}"\\]')
+# Characters rpm's %files parser treats specially (% starts every macro and directive, and a
+# manifest line is expanded twice; globs, quoting, escapes) or that cannot be written safely
+# on one %files line.  A wheel shipping such names is refused (rpmdeploy.wheelfiles checks
+# the same before the build; this file must stand alone, so the rule is repeated here).
+_UNSAFE_PATH = re.compile(r'[%\x00-\x1f\x7f*?\[\]{}"\\]')
 
 
 def build_wheel(source: Path, outdir: Path, backend_python: str) -> Path:
@@ -112,8 +114,7 @@ def file_list(root: Path, args: argparse.Namespace, license_names: set[str]) -> 
 def _quote(path: str) -> str:
     if _UNSAFE_PATH.search(path):
         raise SystemExit(f"error: unsafe installed path {path!r}")
-    escaped = path.replace("%", "%%")
-    return f'"{escaped}"' if " " in escaped else escaped
+    return f'"{path}"' if " " in path else path
 
 
 def _single_wheel(wheel_dir: Path) -> Path:

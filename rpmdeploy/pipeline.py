@@ -55,6 +55,7 @@ from rpmdeploy.specs import (
     wheel_tool_source,
 )
 from rpmdeploy.targets import Target
+from rpmdeploy.wheelfiles import check_wheel_members
 from rpmdeploy.wheels import WheelContext, wheel_for
 
 Status = Literal["built", "cached", "failed", "skipped"]
@@ -318,6 +319,7 @@ def _package_request(
 ) -> BuildRequest:
     target = session.options.target
     wheel = wheel_for(artifact, session.wheels, log)
+    check_wheel_members(wheel.path, artifact.pin.requirement)
     meta = read_wheel_metadata(wheel.path)
     ctx = spec_context(meta, artifact, wheel, target)
     spec = workdir / f"{ctx.source_name}.spec"
