@@ -33,6 +33,7 @@ from rpmdeploy.targets import Target, python_version_of
 IN_FILE = "dependencies.in"
 PINNED_FILE = "dependencies.txt"
 BUILD_PINNED_FILE = "build-dependencies.txt"
+BUILD_IN_FILE = "build-dependencies.in"  # optional: more build requirements to pin
 RESOLVERS = ("uv", "pip-tools")
 DEFAULT_RESOLVER = "uv"
 _HASH_RE = re.compile(r"^(sha256|sha384|sha512):[0-9a-f]+$")
@@ -531,7 +532,7 @@ def with_app_defaults(app_dir: Path, options: PinOptions) -> PinOptions:
             options = replace(options, resolver=str(resolver))
         if options.no_binary is None:
             names = tables.get("rpms", {}).get("no-binary", [])
-            names = [names] if isinstance(names, str) else list(names)
+            names = names.split(",") if isinstance(names, str) else list(names)
             options = replace(options, no_binary=frozenset(_no_binary_name(n) for n in names))
     if options.resolver not in RESOLVERS:
         raise UsageError(f"unknown resolver {options.resolver!r}; known: {', '.join(RESOLVERS)}")

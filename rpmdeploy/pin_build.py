@@ -27,6 +27,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -38,7 +39,15 @@ from packaging.utils import (
 )
 
 from rpmdeploy.errors import PinError
-from rpmdeploy.pin import BUILD_PINNED_FILE, Pin, PinnedFor, PinnedSet, PinOptions, parse_pins
+from rpmdeploy.pin import (
+    BUILD_IN_FILE,
+    BUILD_PINNED_FILE,
+    Pin,
+    PinnedFor,
+    PinnedSet,
+    PinOptions,
+    parse_pins,
+)
 from rpmdeploy.pin_uv import ArtifactFiles, UvRun, artifact_files
 from rpmdeploy.targets import Target
 
@@ -80,7 +89,8 @@ def compile_build_pins(
     files = artifact_files(_requirements(pinned.pins), target, options, app_dir, log)
     pending = [_sdist(pin, files, options.no_binary or frozenset()) for pin in pinned.pins]
     todo = [sdist for sdist in pending if sdist is not None]
-    if not todo:
+    extra = _extra_requires(app_dir)
+    if not todo and not extra:
         return BuildPins(build_record, "")
     requires: dict[str, tuple[str, ...]] = {}  # sdist label -> its build requirements
     body = ""
@@ -90,7 +100,7 @@ def compile_build_pins(
         for _depth in range(MAX_DEPTH):
             for sdist in todo:
                 requires[sdist.label] = static_build_requires(fetch_sdist(sdist, options, work))
-            body = _resolve(uv, requires, app_dir, work)
+            body = _resolve(uv, {**requires, **extra}, app_dir, work)
             build_set = parse_pins(body, work / BUILD_PINNED_FILE)
             files = artifact_files(_requirements(build_set.pins), target, options, app_dir, log)
             found = [_sdist(pin, files, frozenset()) for pin in build_set.pins]
@@ -103,6 +113,16 @@ def compile_build_pins(
                 f"({', '.join(s.label for s in todo)})"
             )
     return BuildPins(replace(build_record, sdists=tuple(sorted(requires))), body)
+
+
+def _extra_requires(app_dir: Path) -> dict[str, tuple[str, ...]]:
+    """``APP_DIR/build-dependencies.in``: build requirements to pin besides what the sdists
+    declare (a backend that asks for more at build time, say), as one more input."""
+    path = app_dir / BUILD_IN_FILE
+    if not path.is_file():
+        return {}
+    lines = [ln.split(" #")[0].strip() for ln in path.read_text().splitlines()]
+    return {BUILD_IN_FILE: tuple(ln for ln in lines if ln and not ln.startswith("#"))}
 
 
 def _requirements(pins: tuple[Pin, ...]) -> str:
@@ -217,12 +237,13 @@ def static_build_requires(path: Path) -> tuple[str, ...]:
     """The build requirements of an sdist, from its files alone (nothing in it runs)."""
     files = _top_level_files(path, ("pyproject.toml", "setup.cfg"))
     where = f"{path.name}: pyproject.toml"
-    system = None
+    data: dict[str, Any] = {}
     if "pyproject.toml" in files:
         try:
-            system = tomllib.loads(files["pyproject.toml"].decode()).get("build-system")
+            data = tomllib.loads(files["pyproject.toml"].decode())
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise PinError(f"{where} is not valid TOML: {exc}") from None
+    system = data.get("build-system")
     if system is None:
         requires, backend = list(LEGACY_REQUIRES), None
     else:
@@ -231,6 +252,8 @@ def static_build_requires(path: Path) -> tuple[str, ...]:
             raise PinError(f"{where}: [build-system] requires must be a list of strings")
     if backend is None or str(backend).startswith("setuptools.build_meta"):
         requires = [*requires, "wheel", *_setup_requires(files.get("setup.cfg"), path.name)]
+    elif str(backend).startswith("hatchling.build"):
+        requires = [*requires, *_hatch_dependencies(data)]
     for text in requires:
         try:
             Requirement(text)
@@ -238,6 +261,25 @@ def static_build_requires(path: Path) -> tuple[str, ...]:
             reason = str(exc).splitlines()[0]
             raise PinError(f"{path.name}: invalid build requirement {text!r} ({reason})") from None
     return tuple(dict.fromkeys(requires))
+
+
+def _hatch_dependencies(data: dict[str, Any]) -> list[str]:
+    """What hatchling asks for at build time besides [build-system] requires: the
+    ``dependencies`` of its build configuration and of its build hooks (static TOML)."""
+    build = _table(_table(_table(data, "tool"), "hatch"), "build")
+    wheel = _table(_table(build, "targets"), "wheel")
+    tables = [build, wheel, *_table(build, "hooks").values(), *_table(wheel, "hooks").values()]
+    found: list[str] = []
+    for table in tables:
+        deps = table.get("dependencies") if isinstance(table, dict) else None
+        if isinstance(deps, list):
+            found += [d for d in deps if isinstance(d, str)]
+    return found
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _setup_requires(config: bytes | None, sdist: str) -> list[str]:

@@ -81,8 +81,8 @@ def uv_platform(target: Target) -> str:
     glibc = _glibc_of(target)
     if target.arch not in _UV_ARCHES:
         raise PinError(
-            f"uv cannot resolve for {target.arch} (target {target.name}): pin on a "
-            f"{target.arch} machine with --resolver pip-tools"
+            f"uv cannot resolve for {target.arch} (target {target.name}), and rpmdeploy pins "
+            "with it (the build dependencies always): pin for an x86_64 or aarch64 target"
         )
     if glibc is None or glibc[0] != 2 or glibc[1] < _UV_GLIBC_MINORS[0]:
         found = "none" if glibc is None else f"{glibc[0]}.{glibc[1]}"

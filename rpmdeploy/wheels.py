@@ -235,7 +235,8 @@ def _pinned_requirements(build: PinnedSet, requires: Sequence[str], target: Targ
             raise BuildError(
                 f"build requirement {text!r} {found} in {build.source} (pinned for the sdists "
                 f"{sdists or 'none'}): run 'rpmdeploy pin' again (with --no-binary NAME for a "
-                "package you build from its sdist)"
+                "package you build from its sdist; a requirement its backend asks for at build "
+                "time goes in build-dependencies.in)"
             )
         chosen.setdefault(pin.name, (pin, set()))[1].update(req.extras)
     return [_pin_line(pin, extras) for _, (pin, extras) in sorted(chosen.items())]

@@ -173,3 +173,15 @@ def test_read_build_pins_refuses_a_run_time_file(app_factory) -> None:  # type: 
     shutil.copyfile(app.pinned, app.build_pinned)
     with pytest.raises(PinError, match="not a build dependencies file"):
         read_build_pins(app.path)
+
+
+def test_build_dependencies_in_adds_requirements(app_factory) -> None:  # type: ignore[no-untyped-def]
+    """APP_DIR/build-dependencies.in: what a backend asks for at build time beyond what its
+    sdist declares is pinned too."""
+    app: AppDir = app_factory("gamma-flit\n")
+    (app.path / "build-dependencies.in").write_text("# asked for by a build hook\nwheel\n")
+    app.pin()
+    text = app.build_pinned.read_text()
+    assert names(app.build_pinned) == ["flit-core", "packaging", "wheel"]
+    assert "wheel==0.48.0 \\\n" in text and "    # via -r build-dependencies.in\n" in text
+    assert read_build_pins(app.path).pinned_for.sdists == ("gamma-flit==1.2.0rc1",)  # type: ignore[union-attr]

@@ -177,3 +177,19 @@ def test_release_warns_before_building(tmp_path: Path, links: Path) -> None:
     assert result.exit_code != 0 and os.environ == env
     warnings = [ln for ln in result.output.splitlines() if ln.startswith("rpmdeploy: warning: ")]
     assert len(warnings) == 1 and "pinned for rocky-9-x86_64" in warnings[0]
+
+
+@pytest.mark.network
+@pytest.mark.usefixtures("no_interpreters")
+def test_pin_from_pypi_for_rocky_9_without_python_3_9(tmp_path: Path) -> None:
+    """uv decides the markers for Python 3.9 with no 3.9 here; PyPI's hashes are all there."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "dependencies.in").write_text('click\nimportlib-metadata; python_version < "3.10"\n')
+    run_cli("pin", app, "--target", "rocky-9", "--uploaded-prior-to", "2025-06-01")
+    text = (app / "dependencies.txt").read_text()
+    assert "# rpmdeploy:python = 3.9.18\n" in text
+    assert "importlib-metadata==" in text  # only pinned because the marker holds on 3.9
+    assert "click==8.1." in text  # click 8.2 needs Python 3.10
+    pins = parse_pins(text, app / "dependencies.txt").pins
+    assert all(len(pin.hashes) >= 2 for pin in pins if pin.name == "click")  # wheel and sdist

@@ -88,3 +88,19 @@ def test_unreadable_sdist(tmp_path: Path) -> None:
     path.write_bytes(b"not a tar file")
     with pytest.raises(PinError, match="cannot read the sdist"):
         static_build_requires(path)
+
+
+def test_hatchling_build_and_hook_dependencies(tmp_path: Path) -> None:
+    pyproject = (
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        '[tool.hatch.build]\ndependencies = ["hatch-fancy-pypi-readme"]\n'
+        '[tool.hatch.build.hooks.vcs]\ndependencies = ["hatch-vcs>=0.3"]\n'
+        '[tool.hatch.build.targets.wheel.hooks.mypyc]\ndependencies = ["hatch-mypyc"]\n'
+    )
+    path = sdist(tmp_path, {"pyproject.toml": pyproject})
+    assert static_build_requires(path) == (
+        "hatchling",
+        "hatch-fancy-pypi-readme",
+        "hatch-vcs>=0.3",
+        "hatch-mypyc",
+    )
