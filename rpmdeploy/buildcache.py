@@ -2,13 +2,16 @@
 
 Layout under the cache root::
 
-    builds/<key>/result.json     {"name", "srpm", "rpms", "log", "spec"}: the entry's index
+    builds/<key>/result.json     name, srpm, rpms, log, spec, sha256 of each file: the index
     builds/<key>/<files>         the SRPM, the binary RPMs, build.log, the spec
     failed/<key>/                the work directory of the last failed build (its logs)
 
 An entry appears whole (written in a staging directory, then renamed), so a killed run never
-leaves half an entry, and an entry whose files are gone is a miss.  The key is computed by
-the caller from the inputs (artifact digest, templates, target, builder, rpmdeploy version).
+leaves half an entry, and an entry whose files are gone is a miss.  The cache is not trusted
+forever: every package file's sha256 is recorded when it is stored and checked before it is
+reused; an entry whose files changed is moved aside (``corrupt/<key>``) and rebuilt.  The
+key is computed by the caller from the inputs (artifact digest, templates, target, builder,
+rpmdeploy version).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rpmdeploy.builders import BuildResult
-from rpmdeploy.cache import Cache
+from rpmdeploy.cache import Cache, sha256_file
 
 RESULT_FILE = "result.json"
 
@@ -36,15 +39,33 @@ class CachedBuild:
     spec: Path
 
 
-def lookup(cache: Cache, key: str, name: str) -> CachedBuild | None:
-    """The cached build of ``name`` under ``key``, or None (missing, other name, files gone)."""
+@dataclass(frozen=True)
+class Lookup:
+    """What the cache has for a key: a build, or nothing (and why, when it was damaged)."""
+
+    build: CachedBuild | None
+    problem: str | None = None
+
+
+def lookup(cache: Cache, key: str, name: str) -> Lookup:
+    """The cached build of ``name`` under ``key``; a miss when missing, of another name,
+    files gone, or files whose digests no longer match (then ``problem`` says which)."""
     entry = cache.read_json("builds", key, RESULT_FILE)
     if entry is None or entry.get("name") != name:
-        return None
+        return Lookup(None)
     found = _from_entry(cache, key, entry)
     if found is None or not all(p.is_file() for p in (found.srpm, *found.rpms)):
-        return None
-    return found
+        return Lookup(None)
+    digests = entry.get("sha256")
+    damaged = [
+        p.name
+        for p in (found.srpm, *found.rpms)
+        if not isinstance(digests, dict) or digests.get(p.name) != sha256_file(p)
+    ]
+    if damaged:
+        _move_aside(cache, key)
+        return Lookup(None, f"the cached {', '.join(damaged)} changed since it was built: rebuilt")
+    return Lookup(found)
 
 
 def store(cache: Cache, key: str, name: str, result: BuildResult, spec: Path) -> CachedBuild:
@@ -56,6 +77,7 @@ def store(cache: Cache, key: str, name: str, result: BuildResult, spec: Path) ->
         "rpms": [r.name for r in result.rpms],
         "log": result.log.name,
         "spec": spec.name,
+        "sha256": {p.name: sha256_file(p) for p in (result.srpm, *result.rpms)},
     }
     with cache.staging("builds", key) as tmp:
         for path in (result.srpm, *result.rpms, *logs, spec):
@@ -73,6 +95,14 @@ def keep_failure(cache: Cache, key: str, workdir: Path, log_name: str = "build.l
         shutil.rmtree(final)
     os.replace(workdir, final)
     return final / log_name
+
+
+def _move_aside(cache: Cache, key: str) -> None:
+    """Keep a damaged entry for whoever wants to look at it, out of the way of the rebuild."""
+    final = cache.dir("corrupt") / key
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(cache.root / "builds" / key, final)
 
 
 def _from_entry(cache: Cache, key: str, entry: dict[str, object]) -> CachedBuild | None:

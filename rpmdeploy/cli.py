@@ -570,6 +570,8 @@ class _Progress:
         click.echo(
             f"[{done:>{width}}/{total}] {status} {outcome.name} {outcome.version}{timing}", err=True
         )
+        if outcome.note:
+            click.echo(f"       note: {outcome.note}", err=True)
 
 
 PROGRESS = _Progress()

@@ -102,6 +102,10 @@ class _Fetch:
         path = self.cache.root / "artifacts" / choice["sha256"] / choice["filename"]
         if not path.is_file() or f"sha256:{choice['sha256']}" not in pin.hashes:
             return None
+        # The cache is not trusted forever: a file whose bytes changed is fetched again.
+        if sha256_file(path) != choice["sha256"]:
+            path.unlink()
+            return None
         return Artifact(pin, path, choice["sha256"])
 
     def download(self, pins: list[Pin]) -> dict[str, Artifact]:

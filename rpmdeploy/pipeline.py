@@ -10,6 +10,7 @@ The output directory only receives files when every package succeeded.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -85,6 +86,7 @@ class PackageOutcome:
     log: Path | None = None
     error: str | None = None
     seconds: float = 0.0
+    note: str | None = None  # something the user should know (a damaged cache entry rebuilt)
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,7 @@ class Job:
     workdir: Path
     weight: int
     started: float
+    note: str | None = None
 
 
 def build_dependencies(session: BuildSession) -> list[PackageOutcome]:
@@ -205,12 +208,16 @@ def build_dependencies(session: BuildSession) -> list[PackageOutcome]:
     outcomes: dict[str, PackageOutcome] = {}
     cached: list[BuildResult] = []
     pending: list[Pin] = []
+    notes: dict[str, str] = {}
     for pin in pins:
         artifact = session.artifacts[pin.name]
         key = package_cache_key(artifact, fingerprint, options)
-        hit = buildcache.lookup(options.cache, key, binary_name(pin.name, options.target))
+        found = buildcache.lookup(options.cache, key, binary_name(pin.name, options.target))
+        hit = found.build
         if hit is None:
             pending.append(pin)
+            if found.problem:
+                notes[pin.name] = found.problem
             continue
         outcomes[pin.name] = counter.report(_outcome(hit, pin.version, "cached", 0.0))
         cached.append(BuildResult(hit.srpm, hit.rpms, hit.log))
@@ -227,6 +234,7 @@ def build_dependencies(session: BuildSession) -> list[PackageOutcome]:
             key,
             lambda workdir, log: _package_request(session, artifact, workdir, log),
             weight=artifact.path.stat().st_size,
+            note=notes.get(pin.name),
         )
 
     jobs: list[Job] = []
@@ -344,21 +352,31 @@ Prepare = Callable[[Path, Path], BuildRequest]
 
 
 def _prepare(
-    session: BuildSession, name: str, version: str, key: str, prepare: Prepare, weight: int = 0
+    session: BuildSession,
+    name: str,
+    version: str,
+    key: str,
+    prepare: Prepare,
+    weight: int = 0,
+    note: str | None = None,
 ) -> Job | PackageOutcome:
     """Write a package's spec and sources into a fresh work directory (its request)."""
     started = time.monotonic()
     cache = session.options.cache
     workdir = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=cache.dir("builds")))
+    log = workdir / "build.log"
     try:
-        request = prepare(workdir, workdir / "build.log")
+        request = prepare(workdir, log)
     except Exception as exc:  # noqa: BLE001 - one package's failure must not hide the others
-        message = _message(exc, workdir / "build.log")
-        log = buildcache.keep_failure(cache, key, workdir)
+        message = _message(exc, log)
+        with log.open("a") as f:  # the package's log says why, even when nothing ran
+            f.write(f"rpmdeploy: {message}\n")
+        kept = buildcache.keep_failure(cache, key, workdir)
+        seconds = time.monotonic() - started
         return PackageOutcome(
-            name, version, "failed", log=log, error=message, seconds=time.monotonic() - started
+            name, version, "failed", log=kept, error=message, seconds=seconds, note=note
         )
-    return Job(name, version, key, request, workdir, weight, started)
+    return Job(name, version, key, request, workdir, weight, started, note)
 
 
 def _build(session: BuildSession, job: Job) -> tuple[PackageOutcome, BuildResult | None]:
@@ -370,7 +388,7 @@ def _build(session: BuildSession, job: Job) -> tuple[PackageOutcome, BuildResult
     stored = buildcache.store(session.options.cache, job.key, job.name, result, job.request.spec)
     shutil.rmtree(job.workdir, ignore_errors=True)
     seconds = time.monotonic() - job.started
-    outcome = _outcome(stored, job.version, "built", seconds)
+    outcome = dataclasses.replace(_outcome(stored, job.version, "built", seconds), note=job.note)
     return outcome, BuildResult(stored.srpm, stored.rpms, stored.log)
 
 
@@ -383,6 +401,7 @@ def _failure(session: BuildSession, job: Job, message: str) -> PackageOutcome:
         log=log,
         error=message,
         seconds=time.monotonic() - job.started,
+        note=job.note,
     )
 
 
@@ -470,9 +489,9 @@ def build_app(session: BuildSession, exclude: Path | None = None) -> PackageOutc
             options.builder,
             options.source_date_epoch,
         )
-        hit = buildcache.lookup(options.cache, key, ctx.name)
-        if hit is not None:
-            return _outcome(hit, ctx.version, "cached", 0.0)
+        found = buildcache.lookup(options.cache, key, ctx.name)
+        if found.build is not None:
+            return _outcome(found.build, ctx.version, "cached", 0.0)
 
         def prepare(workdir: Path, log: Path) -> BuildRequest:
             copies = [Path(shutil.copy(p, workdir / p.name)) for p in (spec, *sources)]
@@ -484,7 +503,7 @@ def build_app(session: BuildSession, exclude: Path | None = None) -> PackageOutc
                 build_requires=ctx.build_requires,
             )
 
-        job = _prepare(session, ctx.name, ctx.version, key, prepare)
+        job = _prepare(session, ctx.name, ctx.version, key, prepare, note=found.problem)
         if isinstance(job, PackageOutcome):
             return job
         return _build(session, job)[0]
