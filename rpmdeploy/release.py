@@ -35,6 +35,7 @@ from rpmdeploy.record import RELEASE_FILE, ReleaseRecord
 from rpmdeploy.repo import (
     RepoReport,
     canonical_repo_dir,
+    check_outside,
     public_key_name,
     read_rpm,
     repo_inputs,
@@ -74,6 +75,7 @@ def release(
 ) -> ReleaseReport:
     # The repository lock is held from the start: a second release into the same REPO_DIR
     # fails at once instead of after its builds.
+    check_outside(repo_dir, app_dir)
     with repo_lock(repo_dir):
         return _release(app_dir, canonical_repo_dir(repo_dir), options, progress)
 

@@ -16,7 +16,7 @@ What this module names is the public API; the submodules' other names are intern
 from __future__ import annotations
 
 from rpmdeploy.repo.content import PACKAGES, REPODATA, SRPMS, public_key_name
-from rpmdeploy.repo.generations import canonical_repo_dir, repo_lock
+from rpmdeploy.repo.generations import canonical_repo_dir, check_outside, repo_lock
 from rpmdeploy.repo.rpmfile import RpmFile, read_rpm
 from rpmdeploy.repo.yum import (
     RepoInputs,
@@ -36,6 +36,7 @@ __all__ = [
     "RpmFile",
     "StagedRepo",
     "canonical_repo_dir",
+    "check_outside",
     "public_key_name",
     "publish_repo",
     "read_rpm",

@@ -128,6 +128,7 @@ def stage(repo_dir: Path) -> Iterator[StagedGeneration]:
             raise RuntimeError(f"staging a generation of {repo_dir} needs its repo_lock")
     if os.path.lexists(repo_dir) and not repo_dir.is_symlink() and not repo_dir.is_dir():
         raise RepoError(f"{repo_dir} exists and is not a directory or a link to one")
+    _check_ours(repo_dir)
     _remove_leftovers(repo_dir)
     previous = Path(os.path.realpath(repo_dir)) if repo_dir.is_dir() else None
     staged = StagedGeneration(repo_dir, previous, _next_generation_number(repo_dir, previous))
@@ -154,7 +155,12 @@ def repo_lock(repo_dir: Path) -> Iterator[None]:
     """Exclusive, non-blocking: a second holder gets a RepoError naming the first's pid."""
     repo_dir = canonical_repo_dir(repo_dir)
     path = repo_dir.parent / f".{repo_dir.name}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:  # never through a link: truncating it would truncate whatever it points at
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RepoError(f"{path} is a symbolic link: refusing to use it as a lock") from None
+        raise
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -176,6 +182,35 @@ def repo_lock(repo_dir: Path) -> Iterator[None]:
             os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # closing releases the flock
+
+
+def _check_ours(repo_dir: Path) -> None:
+    """Only a repository rpmdeploy published (a link to one of its generations), an empty
+    directory or nothing may become REPO_DIR: anything else is someone's, never moved."""
+    if repo_dir.is_symlink():
+        if _is_generation_of(Path(os.path.realpath(repo_dir)), repo_dir):
+            return
+        raise RepoError(
+            f"{repo_dir} is a link to {os.path.realpath(repo_dir)}, not a repository rpmdeploy "
+            "published: refusing to replace it; choose another directory or remove the link"
+        )
+    if repo_dir.is_dir() and any(repo_dir.iterdir()):
+        raise RepoError(
+            f"{repo_dir} is an existing directory that rpmdeploy did not publish: refusing to "
+            "move it aside; choose another directory or empty it"
+        )
+
+
+def check_outside(repo_dir: Path, app_dir: Path) -> None:
+    """REPO_DIR must be outside the app directory: inside it, the repository would end up in
+    the app's own package, and the app directory itself must never be moved aside."""
+    repo = Path(os.path.realpath(repo_dir))
+    app = Path(os.path.realpath(app_dir))
+    if repo == app or app in repo.parents or repo in app.parents:
+        raise UsageError(
+            f"refusing to publish into {repo_dir}: it is the app directory {app_dir}, inside "
+            "it or above it; choose a directory outside the app"
+        )
 
 
 def tree_size(root: Path) -> int:

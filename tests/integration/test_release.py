@@ -306,22 +306,20 @@ def test_release_refuses_unpinned_and_pins_when_asked(
     ]
 
 
-def test_repo_inside_the_app_dir_is_not_packaged(
+def test_publishing_into_the_app_directory_is_refused(
     shared: tuple[AppDir, Path], tmp_path: Path
 ) -> None:
+    """`release . --out .` once moved the app's own checkout aside: now refused, one line."""
     shop, cache = shared
     app = tmp_path / "shop"
     shutil.copytree(shop.path, app)
-    release(app, app / "repo", cache)
-    release(app, app / "repo", cache)  # the second run finds the first's repo in the app dir
-    files = subprocess.run(
-        ["rpm", "-qpl", str(app / "repo" / "Packages" / "shop-1.0-1.noarch.rpm")],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    assert "/opt/shop/bin/wsgiapp" in files
-    assert not any("repo" in f for f in files), files
+    before = sorted(p.name for p in app.iterdir())
+    for out in (app, app / "repo", tmp_path):
+        result = release(app, out, cache, expect=2)
+        assert "refusing to publish into" in result.output
+        assert result.output.count("\n") <= 2
+    assert sorted(p.name for p in app.iterdir()) == before
+    assert not os.path.lexists(app / "repo")
 
 
 def test_app_problems_stop_the_release_before_any_build(

@@ -24,7 +24,6 @@ import pytest
 from helpers import REPO as REPO_ROOT
 from helpers import Built, build_rpm, tree
 
-import rpmdeploy.repo.generations as generations_module
 import rpmdeploy.repo.yum as yum_module
 from rpmdeploy.errors import RepoError
 from rpmdeploy.repo import RepoReport, publish_repo
@@ -290,28 +289,44 @@ def test_second_concurrent_publisher_gets_the_lock_error(
     assert not os.path.lexists(repo)  # the first one never finished; nothing was published
 
 
-@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "two-renames"])
-def test_plain_directory_is_adopted_and_kept_aside(
-    repo: Path,
-    tmp_path: Path,
-    pkgs: dict[str, Built],
-    exchange: bool,
-    monkeypatch: pytest.MonkeyPatch,
+def test_a_directory_rpmdeploy_did_not_publish_is_never_moved(
+    repo: Path, tmp_path: Path, pkgs: dict[str, Built]
 ) -> None:
-    if not exchange:  # a file system without RENAME_EXCHANGE
-        monkeypatch.setattr(generations_module, "_exchange", lambda a, b: False)
+    """A hand-made directory (a yum repo, a checkout) or a foreign link at REPO_DIR is
+    refused with one line, and left exactly as it was."""
     repo.mkdir(parents=True)
     shutil.copy(pkgs["lib1"].rpm, repo)
     (repo / "README").write_text("made by hand\n")
-    subprocess.run(["createrepo_c", "--no-database", str(repo)], check=True, capture_output=True)
+    before = tree(repo)
+    with pytest.raises(RepoError, match="existing directory that rpmdeploy did not publish"):
+        publish(repo, tmp_path, [pkgs["lib2"]])
+    assert tree(repo) == before and not repo.is_symlink()
+    assert leftovers(repo) == []
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.rmtree(repo)
+    repo.symlink_to(elsewhere)
+    with pytest.raises(RepoError, match="not a repository rpmdeploy published"):
+        publish(repo, tmp_path, [pkgs["lib2"]])
+    assert os.readlink(repo) == str(elsewhere)
 
-    report = publish(repo, tmp_path, [pkgs["lib2"]], keep=2)
-    assert repo.is_symlink()
-    adopted = report.adopted
-    assert adopted == repo.parent / "myapp.before-rpmdeploy"
-    assert (adopted / "README").read_text() == "made by hand\n"
-    # The hand-made repository's package counted as history.
-    assert dnf_names(repo, tmp_path) == ["lib-1.0-1.noarch", "lib-2.0-1.noarch"]
+
+def test_an_empty_directory_becomes_the_repository(
+    repo: Path, tmp_path: Path, pkgs: dict[str, Built]
+) -> None:
+    repo.mkdir(parents=True)
+    publish(repo, tmp_path, [pkgs["lib2"]])
+    assert repo.is_symlink() and dnf_names(repo, tmp_path) == ["lib-2.0-1.noarch"]
+
+
+def test_the_lock_never_follows_a_link(repo: Path, tmp_path: Path, pkgs: dict[str, Built]) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    repo.parent.mkdir(parents=True)
+    (repo.parent / f".{repo.name}.lock").symlink_to(victim)
+    with pytest.raises(RepoError, match="is a symbolic link: refusing to use it as a lock"):
+        publish(repo, tmp_path, [pkgs["lib2"]])
+    assert victim.read_text() == "precious\n"
 
 
 def test_inputs_are_checked(repo: Path, tmp_path: Path, pkgs: dict[str, Built]) -> None:
