@@ -7,6 +7,7 @@ line on stderr and the error's exit code; ``--debug`` shows the traceback instea
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -52,11 +53,29 @@ def reports_errors(func: F) -> F:
             message = " ".join(str(exc).split("\n"))  # one line, whatever a library said
             click.echo(f"rpmdeploy: error: {message}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("rpmdeploy: interrupted", err=True)
-            sys.exit(130)
+        except OSError as exc:  # a read-only or full disk, a missing file: one line too
+            if debug:
+                raise
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"rpmdeploy: error: {exc.strerror or exc}{where}", err=True)
+            sys.exit(1)
+        except (KeyboardInterrupt, Terminated) as exc:
+            # Everything this run created is removed on the way out (context managers).
+            click.echo(
+                f"rpmdeploy: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}",
+                err=True,
+            )
+            sys.exit(143 if isinstance(exc, Terminated) else 130)
 
     return wrapper  # type: ignore[return-value]
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that cleanup runs as for Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
 def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -626,4 +645,5 @@ def _print_summary(result: RpmsReport) -> None:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="rpmdeploy")

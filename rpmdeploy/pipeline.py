@@ -133,6 +133,9 @@ class BuildSession:
     artifacts: Mapping[str, Artifact]
     logs: Path  # logs of this run that are not one package's own (fetch, repo, verify)
     progress: Reporter = SILENT
+    # Work directories made in this run; whatever is left of them when the run ends
+    # (interrupted, say) is removed.
+    workdirs: set[Path] = field(default_factory=set)
 
 
 @contextmanager
@@ -157,7 +160,12 @@ def build_session(
         build_environment=wheels.build_environment,
     )
     with open_builder(options.builder, context) as builder:
-        yield BuildSession(app, options, builder, wheels, artifacts, logs, progress)
+        session = BuildSession(app, options, builder, wheels, artifacts, logs, progress)
+        try:
+            yield session
+        finally:
+            for workdir in list(session.workdirs):
+                shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run_log_dir(options: RpmsOptions) -> Path:
@@ -364,6 +372,7 @@ def _prepare(
     started = time.monotonic()
     cache = session.options.cache
     workdir = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=cache.dir("builds")))
+    session.workdirs.add(workdir)
     log = workdir / "build.log"
     try:
         request = prepare(workdir, log)
