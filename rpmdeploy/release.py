@@ -87,7 +87,8 @@ def _release(
     build = options.build
     logs = run_log_dir(build)
     if options.pin is not None:
-        progress.stage("pinning dependencies.in (pip-compile)")
+        resolver = options.pin.resolver or "the app's resolver"
+        progress.stage(f"pinning dependencies.in ({resolver})")
         compile_pins(app_dir, build.target, options.pin, logs / "pin.log")
     loaded = load_app(app_dir, build.target, options.app)
     # The app's own checks (bin/wsgiapp, version, external dependencies) before any build.

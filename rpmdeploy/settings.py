@@ -350,7 +350,14 @@ def release_options(
         else None,
         base_url=resolved["base_url"],
         verify=resolved["verify"],
-        pin=PinOptions(index, tools_dir=build.cache.dir("tools")) if index is not None else None,
+        pin=PinOptions(
+            index,
+            tools_dir=build.cache.dir("tools"),
+            resolver=resolved["resolver"],
+            no_binary=resolved["no_binary"],
+        )
+        if index is not None
+        else None,
     )
 
 
