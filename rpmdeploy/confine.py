@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -116,3 +117,15 @@ def _system_links() -> list[str]:
         elif os.path.isdir(path):
             args += ["--ro-bind", path, path]
     return args
+
+
+def interpreter_dirs(python: str | None = None) -> list[Path]:
+    """The installation of an interpreter a confined build runs (default: rpmdeploy's own,
+    its venv and the Python that venv was made from); /usr is always there."""
+    if python is None:
+        found = {Path(sys.prefix), Path(sys.base_prefix)}
+        python = sys.executable
+    else:
+        found = {Path(python).parent.parent}
+    found.add(Path(os.path.realpath(python)).parent.parent)
+    return sorted(p for p in found if not str(p).startswith("/usr"))

@@ -12,6 +12,7 @@ Every repository carries the release's record (``rpmdeploy.record``), from which
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass
@@ -129,18 +130,31 @@ def _release(
 def verify_published(repo_dir: Path, log: Path, key: Path | None = None) -> VerifyReport:
     """`rpmdeploy verify`: check a repository published by `release`, as it is now.
 
-    ``key`` is the public key to trust; by default the one exported into the repository
-    (pass the key your servers trust to check against that instead).
+    Trusts only the repository's contents and the operator: with ``key`` (the key your
+    servers trust), every package and the repodata must be signed by it, whatever the
+    repository says of itself.  Without it, a repository that ships a public key is checked
+    against that key, and the report says that such a key vouches only for itself.  The
+    release record names the app and the target; nothing it names is executed (the host
+    target is read off this machine's own python3, not an interpreter the record names).
     """
     record = ReleaseRecord.load(repo_dir)
-    if record.signed and key is None:
-        key = repo_dir / public_key_name(repo_dir)
-    return _verify(repo_dir, record, _record_target(record), key, log)
+    shipped = repo_dir / public_key_name(repo_dir)
+    if key is not None:
+        return _verify(repo_dir, record, _record_target(record), key, log)
+    if not shipped.is_file():
+        return _verify(repo_dir, record, _record_target(record), None, log)
+    report = _verify(repo_dir, record, _record_target(record), shipped, log)
+    caveat = (
+        "; checked only against the key shipped inside the repository, which vouches for "
+        "itself: pass --key with the key your servers trust"
+    )
+    return dataclasses.replace(report, signatures=report.signatures + caveat)
 
 
 def _record_target(record: ReleaseRecord) -> Target:
-    """The target a record names; a host target is read again off its interpreter."""
-    return resolve_target(record.target, record.python if record.target == "host" else None)
+    """The target a record names; a host target is this machine's python3 (never an
+    interpreter the record names: the record is the repository's, not the operator's)."""
+    return resolve_target(record.target, SYSTEM_PYTHON if record.target == "host" else None)
 
 
 def _record(loaded: App, app: PackageOutcome, options: ReleaseOptions) -> ReleaseRecord:
@@ -195,7 +209,7 @@ def _verify(
         target,
         base_provides=base_provides_for(target),
         assumed_packages=record.assumed_packages,
-        check_signatures=record.signed,
+        check_signatures=key is not None,
         gpg_key=key,
         import_check=wsgi_check(record.install_dir, record.site_dirs),
         log=log,

@@ -24,7 +24,7 @@ from pathlib import Path
 from rpmdeploy._run import run
 from rpmdeploy.builders import BuilderContext, BuildRequest, BuildResult, Capabilities
 from rpmdeploy.cache import link_or_copy
-from rpmdeploy.confine import confined
+from rpmdeploy.confine import confined, interpreter_dirs
 from rpmdeploy.errors import BuildError
 
 # Reproducible output: timestamps from SOURCE_DATE_EPOCH, fixed build host (rpm >= 4.14).
@@ -95,18 +95,6 @@ class RpmbuildBuilder:
         if self.target.dist:
             macros.append(("dist", self.target.dist))
         return macros
-
-
-def interpreter_dirs(python: str | None = None) -> list[Path]:
-    """The installation of an interpreter a confined build runs (default: rpmdeploy's own,
-    its venv and the Python that venv was made from); /usr is always there."""
-    if python is None:
-        found = {Path(sys.prefix), Path(sys.base_prefix)}
-        python = sys.executable
-    else:
-        found = {Path(python).parent.parent}
-    found.add(Path(os.path.realpath(python)).parent.parent)
-    return sorted(p for p in found if not str(p).startswith("/usr"))
 
 
 def source_rpm(request: BuildRequest, workdir: Path, payload: str, log: Path) -> Path:

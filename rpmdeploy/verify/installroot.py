@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from rpmdeploy._run import capture
+from rpmdeploy.confine import confined, interpreter_dirs
 from rpmdeploy.errors import VerifyError
 from rpmdeploy.targets import SYSTEM_PYTHON, Target, python_version_of
 
@@ -81,11 +82,14 @@ def run_in_installroot_python(
     }
     # The bootstrap is passed with -c rather than run as a file: a file would put its own
     # directory (inside rpmdeploy) at the front of sys.path.
-    return capture(
+    # The installed code is the repository's (a stranger's, for dependencies): it runs
+    # confined, unprivileged, without network, seeing the root read-only.
+    argv = confined(
         [interpreter, "-S", "-c", _script("bootstrap.py"), code, *arguments],
-        what=f"running the import check against {root}",
-        env=env,
-        error=VerifyError,
+        readable=[root, *interpreter_dirs(interpreter)],
+    )
+    return capture(
+        argv, what=f"running the import check against {root}", env=env, error=VerifyError
     )
 
 

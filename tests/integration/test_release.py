@@ -8,6 +8,7 @@ fixture app pins alpha[fast] (pure, extras), beta (setup.py sdist), delta, gamma
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -333,3 +334,61 @@ def test_app_problems_stop_the_release_before_any_build(
     assert "the app has no version" in result.output
     assert "built" not in result.output
     assert not (tmp_path / "cold-cache" / "builds").exists()
+
+
+def _export(key, dest: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The public key of a throwaway key, as a file the operator would pass to --key."""
+    out = subprocess.run(
+        ["gpg", "--homedir", str(key.gnupghome), "--armor", "--export", key.key_id],
+        capture_output=True,
+        check=True,
+    ).stdout
+    dest.write_bytes(out)
+    return dest
+
+
+def test_verify_trusts_only_the_operator_not_the_repository(
+    shared: tuple[AppDir, Path], tmp_path: Path
+) -> None:
+    """A repository that lies about itself in rpmdeploy-release.json ("not signed", an
+    interpreter to run) is checked against the operator's key anyway, and runs nothing."""
+    app, cache = shared
+    repo = tmp_path / "repo"
+    marker = tmp_path / "record-python-ran"
+    evil = tmp_path / "evil-python"
+    evil.write_text(f'#!/bin/sh\ntouch {marker}\nexec /usr/bin/python3 "$@"\n')
+    evil.chmod(0o755)
+    with throwaway_key() as trusted, throwaway_key("other@example.invalid") as other:
+        assert trusted.gnupghome is not None
+        release(
+            app.path, repo, cache, "--sign", trusted.key_id, "--gnupghome", str(trusted.gnupghome)
+        )
+        trusted_key = _export(trusted, tmp_path / "trusted.asc")
+        other_key = _export(other, tmp_path / "other.asc")
+    record_path = repo / "rpmdeploy-release.json"
+    record = json.loads(record_path.read_text())
+    record.update(signed=False, python=str(evil))
+    record_path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+    ok = run_cli("verify", repo, "--key", trusted_key)
+    assert "signed by trusted.asc" in ok.output
+    assert not marker.exists()  # the record's interpreter never ran
+    # Signed by another key than the one the operator trusts: fails, naming a package.
+    bad = run_cli("verify", repo, "--key", other_key, expect=None)
+    assert bad.exit_code != 0 and "signature check failed against other.asc" in bad.output
+    # Without --key, the key shipped in the repository is used, and the report says so.
+    shipped = run_cli("verify", repo)
+    assert "checked only against the key shipped inside the repository" in shipped.output
+
+
+def test_verify_with_a_key_refuses_an_unsigned_repository(
+    shared: tuple[AppDir, Path], tmp_path: Path
+) -> None:
+    app, cache = shared
+    repo = tmp_path / "repo"
+    release(app.path, repo, cache)
+    with throwaway_key() as trusted:
+        trusted_key = _export(trusted, tmp_path / "trusted.asc")
+    result = run_cli("verify", repo, "--key", trusted_key, expect=None)
+    assert result.exit_code != 0
+    assert "is not signed" in result.output and result.output.count("\n") == 1
