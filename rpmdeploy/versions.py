@@ -19,6 +19,17 @@ reach that:
   ``!=V.*`` bounds end in ``~~``, ``<V`` gets ``~~`` unless V is itself a pre-release, and
   ``>V`` gets ``.0`` unless V is a post or dev release.
 
+Two forms of one version.  The *tag* form (:func:`rpm_tag_version`), for a package's
+Version tag, is the upstream version in RPM syntax with its release numbers as written
+(``1.9.0`` stays ``1.9.0``, as Fedora's spec files do), so ``python3-blinker-1.9.0-1`` is
+what a server and a Puppet ``ensure`` see.  The *dependency* form (:func:`rpm_version`),
+for ``python3dist(x) = V`` and every converted specifier, drops trailing zeros as Fedora's
+generator does, so ``==1.9`` and ``==1.9.0`` (equal in PEP 440) give the same RPM version.
+Both keep the pre/post/dev/epoch rules above; each is only ever compared with its own kind.
+The tag form orders as PEP 440 does except between spellings PEP 440 calls equal, and when
+a later release has fewer components than an earlier one and continues with a post part
+(``1.0.0`` then ``1.0.post1``, which rpm sorts lower): rare, and Fedora's behaviour too.
+
 Remaining, documented difference: local versions (``+abc``) are dropped, so ``1.0+abc``
 equals ``1.0`` and ``===`` (string identity) becomes plain ``=``.
 
@@ -36,7 +47,13 @@ from packaging.version import InvalidVersion, Version
 
 from rpmdeploy.errors import VersionError
 
-__all__ = ["RpmVersion", "rpm_requires", "rpm_version", "rpm_version_compare"]
+__all__ = [
+    "RpmVersion",
+    "rpm_requires",
+    "rpm_tag_version",
+    "rpm_version",
+    "rpm_version_compare",
+]
 
 # Characters rpm accepts in a Version tag (rpmCharCheck), minus macro syntax.
 _LEGAL_VERSION = re.compile(r"[A-Za-z0-9._+~^]+")
@@ -58,8 +75,14 @@ class RpmVersion:
 
 
 def rpm_version(pep440: str) -> RpmVersion:
-    """Convert a PEP 440 version string; raise VersionError if it is not one."""
+    """The dependency form (trailing zeros dropped); raise VersionError if not PEP 440."""
     return _convert(_parse_version(pep440))
+
+
+def rpm_tag_version(pep440: str) -> RpmVersion:
+    """The Version tag form: the release numbers as upstream wrote them (normalised by
+    PEP 440, so ``01.2.0`` is ``1.2.0``), pre/post/dev/epoch as in :func:`rpm_version`."""
+    return _convert(_parse_version(pep440), keep_zeros=True)
 
 
 def rpm_version_compare(a: str, b: str) -> int:
@@ -102,10 +125,11 @@ def _parse_version(text: str) -> Version:
         raise VersionError(f"invalid version {text!r}: not a PEP 440 version") from None
 
 
-def _convert(version: Version) -> RpmVersion:
+def _convert(version: Version, *, keep_zeros: bool = False) -> RpmVersion:
     if version.epoch > _MAX_EPOCH:
         raise VersionError(f"invalid version {str(version)!r}: epoch too large for rpm")
-    result = _release(version.release) + _suffix(version)
+    release = ".".join(map(str, version.release)) if keep_zeros else _release(version.release)
+    result = release + _suffix(version)
     if not _LEGAL_VERSION.fullmatch(result):  # cannot happen; guards the Version tag
         raise VersionError(f"version {str(version)!r} converts to illegal rpm {result!r}")
     return RpmVersion(version.epoch, result)

@@ -23,7 +23,13 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from rpmdeploy.errors import VersionError
-from rpmdeploy.versions import RpmVersion, rpm_requires, rpm_version, rpm_version_compare
+from rpmdeploy.versions import (
+    RpmVersion,
+    rpm_requires,
+    rpm_tag_version,
+    rpm_version,
+    rpm_version_compare,
+)
 
 LEGAL_RPM_VERSION = re.compile(r"[A-Za-z0-9._+~^]+")
 CONTEXT = "package foo, requirement 'bar~=1'"
@@ -388,3 +394,53 @@ def test_rpm_satisfies_evaluates_rich_dependencies() -> None:
         False,
         True,
     ]
+
+
+# --- the Version tag form: the upstream version, trailing zeros kept ---------------------------
+
+# (PEP 440, Version tag [E:]V, python3dist() = [E:]V): the tag keeps what upstream wrote, the
+# provides keep Fedora's normalisation, and both convert pre/post/dev/epoch the same way.
+TAG_VERSIONS = [
+    ("1.9.0", "1.9.0", "1.9"),
+    ("2.0", "2.0", "2"),
+    ("2020.04.07", "2020.4.7", "2020.4.7"),
+    ("0.0.0", "0.0.0", "0"),
+    ("1.0.0rc1", "1.0.0~rc1", "1~rc1"),
+    ("1.0.0.dev3", "1.0.0~~dev3", "1~~dev3"),
+    ("1.0.0.post2", "1.0.0^post2", "1^post2"),
+    ("1.0.0a1.post2.dev3", "1.0.0~a1^post2~~dev3", "1~a1^post2~~dev3"),
+    ("1.0.0+local.7", "1.0.0", "1"),
+    ("1!2.0.0", "1:2.0.0", "1:2"),
+    ("3!1.10.0b2", "3:1.10.0~b2", "3:1.10~b2"),
+]
+
+
+@pytest.mark.parametrize(("pep440", "tag", "provides"), TAG_VERSIONS)
+def test_tag_version_keeps_upstream_zeros_provides_do_not(
+    pep440: str, tag: str, provides: str
+) -> None:
+    assert rpm_tag_version(pep440).evr == tag
+    assert rpm_version(pep440).evr == provides
+    assert LEGAL_RPM_VERSION.fullmatch(rpm_tag_version(pep440).version)
+
+
+@pytest.mark.parametrize(("pep440", "tag", "provides"), TAG_VERSIONS)
+def test_pin_requires_still_match_the_provides(pep440: str, tag: str, provides: str) -> None:
+    """The app requires python3dist(x) = V of each pin, and ==V pins convert to the same V."""
+    required = rpm_requires(S, f"=={pep440}", context=CONTEXT)
+    assert required == f"{S} = {provides}"
+    req = rpm.ds((S, rpm.RPMSENSE_EQUAL, provides), rpm.RPMTAG_REQUIRENAME)
+    prov = rpm.ds((S, rpm.RPMSENSE_EQUAL, provides), rpm.RPMTAG_PROVIDENAME)
+    assert req.Compare(prov)
+
+
+@settings(max_examples=500, deadline=None)
+@given(pep440_versions(), pep440_versions())
+def test_tag_form_orders_as_pep440_for_same_length_releases(a: str, b: str) -> None:
+    """With release tuples of one length (what one project's versions mostly are), the tag
+    form sorts in rpm as PEP 440 sorts (the documented exception needs different lengths)."""
+    va, vb = Version(a), Version(b)
+    if len(va.release) != len(vb.release):
+        return
+    expected = _sign((va > vb) - (va < vb))
+    assert rpm_version_compare(rpm_tag_version(a).evr, rpm_tag_version(b).evr) == expected
