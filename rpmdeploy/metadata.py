@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import configparser
 import re
-import tomllib
 import zipfile
 from dataclasses import dataclass
 from email.parser import HeaderParser
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
-from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 from packaging.metadata import RawMetadata, parse_email
 from packaging.tags import Tag
 from packaging.utils import (
@@ -28,9 +24,10 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from rpmdeploy import licenses
 from rpmdeploy.errors import MetadataError
 
-UNKNOWN_LICENSE = "LicenseRef-Unknown"
+UNKNOWN_LICENSE = licenses.UNKNOWN
 _SCRIPT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 _EXTRA_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -43,7 +40,7 @@ class PackageMetadata:
     summary: str
     description: str
     url: str
-    license: str  # SPDX expression (or LicenseRef-...)
+    license_info: licenses.License  # the SPDX expression and how it was found
     requires_dist: tuple[str, ...]
     provides_extra: tuple[str, ...]
     requires_python: str
@@ -53,6 +50,12 @@ class PackageMetadata:
     wheel_tags: tuple[str, ...]
     dist_info: str  # the .dist-info directory name inside the wheel
     license_files: tuple[str, ...]  # paths inside the wheel
+    description_type: str = ""  # Description-Content-Type (text/markdown, text/x-rst...)
+
+    @property
+    def license(self) -> str:
+        """The SPDX expression (or LicenseRef-...)."""
+        return self.license_info.expression
 
 
 def read_wheel_metadata(wheel: Path) -> PackageMetadata:
@@ -83,7 +86,7 @@ def read_wheel_metadata(wheel: Path) -> PackageMetadata:
         summary=raw.get("summary", "") or "",
         description=raw.get("description", "") or "",
         url=_homepage(raw),
-        license=spdx_license(raw),
+        license_info=licenses.from_metadata(raw),
         requires_dist=tuple(raw.get("requires_dist", [])),
         provides_extra=_extras(raw, wheel.name),
         requires_python=raw.get("requires_python", "") or "",
@@ -93,6 +96,7 @@ def read_wheel_metadata(wheel: Path) -> PackageMetadata:
         wheel_tags=tuple(sorted(str(t) for t in tags)),
         dist_info=dist_info,
         license_files=_license_files(raw, members, dist_info),
+        description_type=raw.get("description_content_type", "") or "",
     )
 
 
@@ -179,37 +183,5 @@ def _looks_like_license(basename: str) -> bool:
 
 
 def spdx_license(raw: RawMetadata) -> str:
-    """SPDX from License-Expression, else the License field, else the trove classifiers."""
-    for candidate in (raw.get("license_expression"), _license_field(raw)):
-        if candidate:
-            return candidate
-    tables = _license_tables()
-    mapped = [
-        tables["classifiers"][c] for c in raw.get("classifiers", []) if c in tables["classifiers"]
-    ]
-    if mapped:
-        return " AND ".join(dict.fromkeys(mapped))
-    return UNKNOWN_LICENSE
-
-
-def _license_field(raw: RawMetadata) -> str | None:
-    text = (raw.get("license") or "").strip()
-    if not text or "\n" in text or len(text) > 100:  # full license texts are not identifiers
-        return None
-    alias = _license_tables()["aliases"].get(text.lower())
-    return str(alias) if alias else _canonical(text)
-
-
-def _canonical(expression: str | None) -> str | None:
-    if not expression:
-        return None
-    try:
-        return str(canonicalize_license_expression(expression))
-    except InvalidLicenseExpression:
-        return None
-
-
-@cache
-def _license_tables() -> dict[str, dict[str, str]]:
-    text = resources.files("rpmdeploy").joinpath("data/licenses.toml").read_text()
-    return tomllib.loads(text)
+    """The SPDX expression of ``raw`` (see ``rpmdeploy.licenses`` for where it comes from)."""
+    return licenses.from_metadata(raw).expression
