@@ -58,11 +58,14 @@ def confined(
     writable: Sequence[Path] = (),
     readable: Sequence[Path] = (),
     cwd: Path | None = None,
+    network: bool = False,
 ) -> list[str]:
     """``argv`` wrapped so that it runs confined; ``writable`` directories stay writable.
 
     ``readable`` paths hidden by the private /tmp (a build under /tmp, say) are bound back
-    read-only.  Paths are used as given (absolute, checked by the callers).
+    read-only.  Paths are used as given (absolute, checked by the callers).  ``network``
+    keeps the network for a resolver that must reach the indexes (uv, pip-compile) while it
+    may run an sdist's code for its metadata: that code still writes nothing outside.
     """
     wrapped = [
         bwrap(),
@@ -100,6 +103,8 @@ def confined(
     for secret in SECRETS:
         if os.path.exists(secret):
             wrapped += ["--ro-bind", os.devnull, secret]
+    if network:
+        wrapped.append("--share-net")
     for path in readable:
         wrapped += ["--ro-bind", str(path), str(path)]
     for path in writable:

@@ -17,9 +17,10 @@ import tempfile
 from pathlib import Path
 
 from rpmdeploy._run import capture, isolated_pip_env, run
+from rpmdeploy.confine import confined, interpreter_dirs
 from rpmdeploy.errors import PinError
 from rpmdeploy.pin import IN_FILE, PINNED_FILE, PinnedFor, PinOptions
-from rpmdeploy.pin_uv import host_glibc
+from rpmdeploy.pin_uv import host_glibc, local_find_links
 from rpmdeploy.targets import Target, find_python, host_arch
 
 
@@ -60,6 +61,17 @@ def compile_run_time(
         ]
         env = isolated_pip_env()
         what = f"pip-compile of {app_dir / IN_FILE}"
+        # pip-compile prepares sdists' metadata by running their code: confined, with the
+        # network it resolves over, writing only the app directory and the output.
+        links = local_find_links(options.index, app_dir.resolve())
+        readable = [*links, *interpreter_dirs(), *interpreter_dirs(python)]
+        argv = confined(
+            argv,
+            network=True,
+            cwd=app_dir,
+            writable=[app_dir.resolve(), output.parent],
+            readable=readable,
+        )
         run(argv, log=log, what=what, env=env, cwd=app_dir, error=PinError)
         body = output.read_text()
     return body, PinnedFor(

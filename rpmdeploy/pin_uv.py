@@ -37,6 +37,7 @@ from packaging.version import InvalidVersion, Version
 
 from rpmdeploy._run import isolated_pip_env, run
 from rpmdeploy.cache import sha256_file
+from rpmdeploy.confine import confined, interpreter_dirs
 from rpmdeploy.errors import PinError
 from rpmdeploy.pin import IN_FILE, PINNED_FILE, IndexOptions, PinnedFor, PinOptions
 from rpmdeploy.targets import Target
@@ -251,10 +252,30 @@ def _with_hashes(
 def run_uv(argv: list[str], *, cwd: Path, log: Path, what: str) -> None:
     """Run uv; a failure is one line with uv's own error and its causes."""
     start = log.stat().st_size if log.exists() else 0
+    # uv may build an sdist's metadata, which runs that sdist's code: confined, with the
+    # network (it resolves against the indexes) but no writes outside its cache and output.
+    argv = confined(argv, network=True, cwd=cwd, **_binds(argv, cwd))
     try:
         run(argv, log=log, what=what, env=uv_env(), cwd=cwd, error=PinError)
     except PinError:
         raise PinError(f"{what}: {_uv_error(log, start)}", str(log)) from None
+
+
+def _binds(argv: Sequence[str], cwd: Path) -> dict[str, list[Path]]:
+    """What a confined uv run needs: its cache and output writable; the inputs, local
+    find-links and interpreters readable."""
+
+    def after(flag: str) -> list[Path]:
+        return [Path(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == flag]
+
+    cache = after("--cache-dir")
+    for path in cache:
+        path.mkdir(parents=True, exist_ok=True)
+    outputs = [p.parent for p in after("--output-file")]
+    links = [p for p in after("--find-links") if p.is_absolute() and p.is_dir()]
+    python = [d for p in after("--python") for d in interpreter_dirs(str(p))]
+    readable = [*links, *python, *interpreter_dirs(), Path(uv_binary()).parent.parent]
+    return {"writable": list(dict.fromkeys([cwd, *cache, *outputs])), "readable": readable}
 
 
 def _uv_error(log: Path, start: int) -> str:

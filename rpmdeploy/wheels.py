@@ -29,6 +29,7 @@ from packaging.utils import parse_wheel_filename
 
 from rpmdeploy._run import isolated_pip_env, run
 from rpmdeploy.cache import Cache, stable_key
+from rpmdeploy.confine import confined, interpreter_dirs
 from rpmdeploy.errors import BuildError
 from rpmdeploy.fetch import Artifact, FetchOptions, fetch_artifacts
 from rpmdeploy.pin import Pin, PinnedSet, read_build_pins
@@ -108,7 +109,12 @@ def _build(
         raise BuildError(f"{name}: invalid build configuration in sdist: {exc}") from None
     requires = sorted(static)
     python = _build_env_python(ctx, requires, log)
-    builder = ProjectBuilder(source, python_executable=python, runner=_runner(log))
+
+    def backend(python: str) -> ProjectBuilder:
+        runner = _runner(log, python, [source, outdir], ctx.cache.root)
+        return ProjectBuilder(source, python_executable=python, runner=runner)
+
+    builder = backend(python)
     try:
         dynamic = sorted(builder.get_requires_for_build("wheel"))
         if any(r not in requires for r in dynamic):
@@ -116,7 +122,7 @@ def _build(
             # with all of it, and the build runs there.
             requires = sorted({*requires, *dynamic})
             python = _build_env_python(ctx, requires, log)
-            builder = ProjectBuilder(source, python_executable=python, runner=_runner(log))
+            builder = backend(python)
         wheel = Path(builder.build("wheel", outdir))
     except (BuildBackendException, BuildException, BuildError):
         raise BuildError(
@@ -139,12 +145,28 @@ def _check_fits_target(wheel: Path, target: Target, name: str) -> None:
         )
 
 
-def _runner(log: Path):  # type: ignore[no-untyped-def]
+def _runner(log: Path, python: str, writable: Sequence[Path], cache: Path):  # type: ignore[no-untyped-def]
+    """pyproject_hooks' runner: the backend (the package's own code) runs confined.
+
+    It sees the build environment and the cache read-only, writes only the unpacked source,
+    the wheel's output directory and the hook's control directory (pyproject_hooks passes
+    it last), and has no network (``rpmdeploy.confine``).
+    """
+
     def runner(
         cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
     ) -> None:
         env = {**os.environ, **(extra_environ or {})}
-        run(cmd, log=log, what="PEP 517 backend", env=env, cwd=Path(cwd) if cwd else None)
+        control = Path(cmd[-1])
+        if not control.is_dir():
+            raise BuildError(f"unexpected PEP 517 hook call: {cmd[-1]!r} is no control directory")
+        argv = confined(
+            cmd,
+            writable=[*writable, control],
+            readable=[cache, *interpreter_dirs(), *interpreter_dirs(python)],
+            cwd=Path(cwd) if cwd else None,
+        )
+        run(argv, log=log, what="PEP 517 backend", env=env, cwd=Path(cwd) if cwd else None)
 
     return runner
 

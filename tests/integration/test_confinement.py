@@ -120,3 +120,67 @@ def test_a_build_directory_planted_by_someone_else_is_refused(tmp_path: Path) ->
         private_directory(other)
     mine = tmp_path / "mine"
     assert private_directory(mine) == mine and (os.stat(mine).st_mode & 0o777) == 0o700
+
+
+HOSTILE_SETUP = """\
+import os, socket, pathlib
+from setuptools import setup
+report = []
+for target in ({marker!r}, "/etc/rpmdeploy-pwned", os.path.expanduser("~/.rpmmacros")):
+    try:
+        pathlib.Path(target).write_text("owned")
+        report.append("WROTE " + target)
+    except OSError:
+        report.append("REFUSED " + target)
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=2)
+    report.append("NETWORK")
+except OSError:
+    report.append("NO-NETWORK")
+report.append("UID=%d" % os.getuid())
+print("HOSTILE " + "; ".join(report))
+setup(name="hostile", version="1.0", py_modules=["hostile"])
+"""
+
+
+def operator_rpmmacros() -> bytes | None:
+    path = Path.home() / ".rpmmacros"
+    return path.read_bytes() if path.exists() else None
+
+
+@needs_bwrap
+def test_sdist_code_runs_confined_everywhere(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """setup.py of a hostile sdist, run by uv for its metadata when pinning, by the PEP 517
+    build on the host and again in %build: it cannot write outside its build, reach the
+    network (but for the resolver's own index requests), or touch the operator's home; the
+    package still builds.  `pip download` is never used for an sdist (it would run setup.py
+    unconfined): sdists are found by their pinned hash and downloaded as files."""
+    import tarfile
+
+    links = tmp_path / "links"
+    links.mkdir()
+    marker = tmp_path / "c" / "pwned"  # the cache: another package's artifacts live there
+    src = tmp_path / "hostile-1.0"
+    src.mkdir()
+    (src / "setup.py").write_text(HOSTILE_SETUP.format(marker=str(marker)))
+    (src / "hostile.py").write_text("x = 1\n")
+    (src / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: hostile\nVersion: 1.0\n")
+    with tarfile.open(links / "hostile-1.0.tar.gz", "w:gz") as tar:
+        tar.add(src, arcname="hostile-1.0")
+    app: AppDir = app_factory("hostile\n")
+    before = operator_rpmmacros()
+    app.pin("--find-links", links)
+    out = tmp_path / "out"
+    run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "c")
+    assert not marker.exists() and not Path("/etc/rpmdeploy-pwned").exists()
+    log = (out / "logs" / "python3-hostile.log").read_text()
+    hostile = [ln for ln in log.splitlines() if ln.startswith("HOSTILE ")]
+    assert hostile, "setup.py ran in %build"
+    for line in hostile:
+        # Only its private, throw-away $HOME took the write; never the host's.
+        wrote = [part for part in line.split("; ") if "WROTE" in part]
+        assert all(part.endswith("/tmp/home/.rpmmacros") for part in wrote), line
+        assert "NO-NETWORK" in line and "UID=65534" in line, line
+    assert operator_rpmmacros() == before
+    wheels_log = [p for p in (tmp_path / "c").rglob("*.log") if "HOSTILE" in p.read_text()]
+    assert wheels_log  # the host's PEP 517 build ran it too, just as confined
