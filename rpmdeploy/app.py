@@ -12,22 +12,25 @@ from __future__ import annotations
 
 import ast
 import gzip
+import hashlib
 import io
 import os
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rpmdeploy import __version__
+from rpmdeploy import __version__, appgit, changelog, descriptions
 from rpmdeploy.appconfig import AppSettings
+from rpmdeploy.changelog import ChangelogEntry
 from rpmdeploy.errors import UsageError
 from rpmdeploy.externals import (
     Distro,
     resolve_distro,
 )
 from rpmdeploy.pin import PinnedSet
+from rpmdeploy.releases import DEFAULT_PACKAGER, Entry, Planned, neutral_plan
 from rpmdeploy.targets import Target
 from rpmdeploy.versions import rpm_version
 
@@ -88,6 +91,7 @@ class AppSpecContext:
     build_requires: tuple[str, ...]
     distro: str
     notes: tuple[str, ...]  # mapping guesses and fallbacks, written into the spec
+    changelog: tuple[ChangelogEntry, ...] = ()  # newest first; the template escapes it
     rpmdeploy_version: str = __version__
 
 
@@ -155,26 +159,47 @@ def mapping_distro(target: Target, override: str | None) -> tuple[Distro, str | 
 # --- the spec context --------------------------------------------------------------------------
 
 
-def app_spec_context(app: App, target: Target) -> AppSpecContext:
-    """Every value of the app's spec, checked: bin/wsgiapp, the version, the externals."""
+def app_version(app: App) -> str:
+    """The app's version: ``--version`` / ``[app] version``, else its git checkout's."""
+    # The release engineer's version is used as given (a legal RPM version, checked in
+    # appconfig); no PEP 440 normalisation that would turn 1.0.0 into 1.
+    if app.settings.version is not None:
+        return app.settings.version
+    found = appgit.checkout(app.path)
+    if found is None:
+        raise UsageError(
+            f"the app has no version: set [app] version in {app.path / 'rpmdeploy.toml'}, "
+            "pass --version, or release it from its git checkout"
+        )
+    return found.version()
+
+
+def app_spec_context(
+    app: App, target: Target, planned: Planned | None = None, packager: str = DEFAULT_PACKAGER
+) -> AppSpecContext:
+    """Every value of the app's spec, checked: bin/wsgiapp, the version, the externals.
+
+    ``planned``: the release and changelog (``rpmdeploy.releases``); by default the
+    ``[app] release`` with a one-entry changelog."""
     check_wsgi_script(app.path)
     settings = app.settings
-    if settings.version is None:
-        raise UsageError(
-            f"the app has no version: set [app] version in {app.path / 'rpmdeploy.toml'} "
-            "or pass --version"
-        )
-    # The app's version is the release engineer's, used as given (a legal RPM version,
-    # checked in appconfig); no PEP 440 normalisation that would turn 1.0.0 into 1.
-    version = settings.version
+    version = app_version(app)
+    if planned is None:
+        evr = f"{version}-{settings.release}"
+        planned = neutral_plan(0, packager, evr, [f"{settings.name} {version}"])
+        release = settings.release
+    else:
+        release = str(planned.release)
     externals = app.needs_externals()
     top_dir = f"{settings.name}-{version}"
+    fallback = f"The {settings.name} WSGI application"
+    summary = descriptions.summary(settings.summary, fallback)
     return AppSpecContext(
         name=settings.name,
         version=version,
-        release=settings.release,
-        summary=settings.summary or f"The {settings.name} WSGI application",
-        description=settings.summary or f"The {settings.name} WSGI application.",
+        release=release,
+        summary=summary,
+        description=f"{summary}.",
         license=settings.license,
         url=settings.url if settings.url and " " not in settings.url else "",
         install_dir=settings.install_dir,
@@ -195,7 +220,54 @@ def app_spec_context(app: App, target: Target) -> AppSpecContext:
         build_requires=tuple(externals.build_requires),
         distro=externals.distro.name,
         notes=tuple(externals.notes),
+        changelog=planned.changelog,
     )
+
+
+# --- releases of the app -----------------------------------------------------------------------
+
+
+def app_facts(app: App) -> dict[str, object]:
+    """What a release of the app records for the next one to compare with."""
+    found = appgit.checkout(app.path)
+    pins = {pin.name: pin.version for pin in app.pins.pins}
+    return {"pins": pins, **({"commit": found.commit} if found else {})}
+
+
+def describe_app(
+    app: App, previous: Entry | None, version: str, inputs: Mapping[str, str]
+) -> list[str]:
+    """The changelog items of a new release of the app: its version, the pins that changed,
+    what else went into the RPM, and its own git log or CHANGES excerpt."""
+    facts = app_facts(app)
+    if previous is None:
+        items = [f"Release {version}"]
+    elif previous.version != version:
+        items = [f"Update to {version} (from {previous.version})"]
+    else:
+        items = []
+    pins = facts["pins"] if isinstance(facts["pins"], Mapping) else {}
+    before = previous.facts.get("pins") if previous is not None else {}
+    items += [f"Pinned: {line}" for line in changelog.describe_pins(before or {}, pins)]
+    if previous is not None and not items:
+        items.append(changelog.rebuilt(previous.inputs, inputs))
+    commit = previous.facts.get("commit") if previous is not None else None
+    excerpt = appgit.subjects(app.path, str(commit) if commit else None)
+    if not excerpt:
+        excerpt = changelog.changes_excerpt(app.path)
+    return items + excerpt
+
+
+def app_content_digest(app_dir: Path, exclude: Path | None = None) -> str:
+    """sha256 over what the source tarball holds (paths, modes, bytes), not its mtimes."""
+    digest = hashlib.sha256()
+    for path in _app_files(app_dir, exclude):
+        rel = path.relative_to(app_dir).as_posix()
+        executable = path.is_dir() or os.access(path, os.X_OK)
+        digest.update(f"{rel}\0{int(executable)}\0".encode())
+        if path.is_file():
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def with_version(settings: AppSettings, version: str | None) -> AppSettings:

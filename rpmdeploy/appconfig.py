@@ -5,8 +5,8 @@ for every app and keep per-app choices with the app::
 
     [app]
     name = "hello-wsgi"            # RPM name (default: the directory's name)
-    version = "1.4.2"              # required to build the app RPM
-    release = "1"
+    version = "1.4.2"              # default: from the app's git checkout (git describe)
+    release = "1"                  # only for `rpmdeploy spec`: releases count themselves
     summary = "Hello world WSGI app"
     license = "MIT"
     url = "https://example.com/hello"
@@ -24,6 +24,9 @@ for every app and keep per-app choices with the app::
 
     [release]
     keep = 2                       # release settings: see rpmdeploy.settings
+
+    [packages.psycopg2]            # per Python package: what its metadata gets wrong
+    license = "LGPL-3.0-or-later WITH openvpn-openssl-exception"
 
 This module reads the file and checks the [app] table; ``rpmdeploy.settings`` interprets the
 others, with the command line and the environment taking precedence over them.
@@ -79,10 +82,18 @@ SETTINGS_TABLES = ("rpms", "builder", "release", "pin")
 
 
 @dataclass(frozen=True)
+class PackageSettings:
+    """One ``[packages.NAME]`` table: settings for one pinned Python package."""
+
+    license: str | None = None  # SPDX expression over what its metadata says
+
+
+@dataclass(frozen=True)
 class AppConfig:
     app: AppSettings
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # rpms, builder...
     path: Path | None = None  # the file, when there is one
+    packages: Mapping[str, PackageSettings] = field(default_factory=dict)  # canonical names
 
 
 def read_app_config(app_dir: Path) -> AppConfig:
@@ -95,14 +106,34 @@ def read_app_config(app_dir: Path) -> AppConfig:
             raise UsageError(f"{path}: not valid TOML: {exc}") from None
         except OSError as exc:
             raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    unknown = set(data) - {"app", *SETTINGS_TABLES}
+    unknown = set(data) - {"app", "packages", *SETTINGS_TABLES}
     if unknown:
         raise UsageError(f"{path}: unknown table(s): {', '.join(sorted(unknown))}")
     return AppConfig(
         app=_app_settings(_table(data, "app", path), app_dir, path),
         tables={name: _table(data, name, path) for name in SETTINGS_TABLES},
         path=path if path.is_file() else None,
+        packages=_packages(_table(data, "packages", path), path),
     )
+
+
+def _packages(table: dict[str, Any], path: Path) -> dict[str, PackageSettings]:
+    """``[packages.NAME]`` tables, keyed by canonical name; values checked for type."""
+    known = {f.name for f in fields(PackageSettings)}
+    packages: dict[str, PackageSettings] = {}
+    for name, values in table.items():
+        if not isinstance(values, dict):
+            raise UsageError(f"{path}: [packages.{name}] must be a table")
+        unknown = set(values) - known
+        if unknown:
+            raise UsageError(
+                f"{path}: unknown key(s) in [packages.{name}]: {', '.join(sorted(unknown))}"
+            )
+        for key, value in values.items():
+            if not isinstance(value, str) or not value.strip() or "\n" in value:
+                raise UsageError(f"{path}: [packages.{name}] {key} must be a one-line string")
+        packages[canonicalize_name(name)] = PackageSettings(**values)
+    return packages
 
 
 def with_overrides(settings: AppSettings, **overrides: Any) -> AppSettings:

@@ -14,6 +14,7 @@ from pathlib import Path
 from rpmdeploy.appconfig import AppSettings
 from rpmdeploy.errors import ExternalsError, UsageError
 from rpmdeploy.externals import (
+    HINTS_FILE,
     Distro,
     MappedHint,
     load_mapping,
@@ -106,7 +107,12 @@ def map_externals(
     distro, note = mapping_distro(target, override)
     if distro.family != "rpm":
         raise UsageError(f"{distro.name} does not use RPM: pick an RPM distribution with --distro")
-    hints = read_hints(path)  # the standard has the file; an empty one means "none"
+    # The standard has the file, but apps in the wild often leave it out when they need
+    # nothing: a missing file means "none", said once (in the notes, and the spec).
+    hints = read_hints(path, missing_ok=True)
+    if not (path / HINTS_FILE).is_file():
+        missing = f"no {HINTS_FILE}: no system packages required"
+        note = f"{note}; {missing}" if note else missing
     try:
         mapped = map_hints(hints, distro, load_mapping(path), strict=strict)
     except ExternalsError as exc:

@@ -22,6 +22,8 @@ from rpmdeploy.cache import Cache, default_cache_dir
 from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.externals import FORMATS, report
 from rpmdeploy.fetch import ALL
+from rpmdeploy.licenses import report_lines
+from rpmdeploy.lint import LintReport
 from rpmdeploy.pin import RESOLVERS, IndexOptions, compile_pins, pin_mismatch, pin_warning
 from rpmdeploy.pipeline import (
     PackageOutcome,
@@ -125,6 +127,19 @@ build_options = _options(
         metavar="NAME|PATH",
         help="mock config to build in: a name mock knows (rocky-9-x86_64) or a site's own "
         ".cfg [RPMDEPLOY_MOCK_CONFIG, [builder] mock-config; default: the target's].",
+    ),
+    click.option(
+        "--packager",
+        metavar="NAME",
+        help="Who %changelog entries name, e.g. 'Release Bot <ops@example.com>' "
+        "[RPMDEPLOY_PACKAGER, [rpms] packager; default: rpmdeploy].",
+    ),
+    click.option(
+        "--strict-licenses",
+        is_flag=True,
+        default=None,
+        help="Make a guessed or unknown package licence an error (settle it with "
+        "[packages.NAME] license) [RPMDEPLOY_STRICT_LICENSES, [rpms] strict-licenses].",
     ),
     click.option(
         "--name-prefix",
@@ -458,6 +473,13 @@ def spec(
     help="Publish without installing the app from the new repository first "
     "[RPMDEPLOY_VERIFY=0, [release] verify = false].",
 )
+@click.option(
+    "--lint",
+    is_flag=True,
+    default=None,
+    help="Run rpmlint (rpmdeploy's configuration) on every RPM and SRPM before publishing; "
+    "an error stops the release [RPMDEPLOY_LINT, [release] lint = true].",
+)
 @index_options
 @jobs_option
 @no_binary_options
@@ -611,8 +633,26 @@ def _print_outcomes(outcomes: tuple[PackageOutcome, ...], seconds: float) -> Non
             click.echo(f"       log: {outcome.log}", err=True)
 
 
+def _print_licenses(found: list[str]) -> None:
+    """Guessed and unknown licences (all of them: rpmdeploy-licenses.json)."""
+    if found:
+        click.echo(f"licences guessed or unknown ({len(found)}):", err=True)
+        for line in found:
+            click.echo(f"  {line}", err=True)
+
+
+def _print_lint(report: LintReport | None) -> None:
+    if report is None:
+        return
+    for message in report.errors:
+        click.echo(f"  {message.line()}", err=True)
+    click.echo(report.summary(), err=True)
+
+
 def _print_release(result: ReleaseReport) -> None:
     _print_outcomes(result.outcomes, result.seconds)
+    _print_licenses(result.doubtful_licenses)
+    _print_lint(result.lint)
     if result.repo is None:
         click.echo(
             "nothing published: the repository is as it was (finished packages are cached)",
@@ -634,6 +674,7 @@ def _print_release(result: ReleaseReport) -> None:
 
 def _print_summary(result: RpmsReport) -> None:
     _print_outcomes(result.outcomes, result.seconds)
+    _print_licenses(report_lines(o.license for o in result.outcomes if o.license is not None))
     if result.out is not None:
         click.echo(f"RPMs in {result.out}", err=True)
     else:

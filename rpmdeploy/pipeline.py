@@ -24,12 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from rpmdeploy import __version__, buildcache, scheduler
+from rpmdeploy import __version__, buildcache, licenses, scheduler
 from rpmdeploy.app import (
     APP_SOURCES,
     APP_TEMPLATE,
     AppSpecContext,
+    app_content_digest,
+    app_facts,
     app_spec_context,
+    app_version,
+    describe_app,
     write_source_tarball,
 )
 from rpmdeploy.appmodel import App
@@ -42,20 +46,24 @@ from rpmdeploy.builders import (
     open_builder,
 )
 from rpmdeploy.cache import Cache, link_or_copy, sha256_file, stable_key
+from rpmdeploy.changelog import describe_package
 from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.fetch import Artifact, FetchOptions, fetch_artifacts
 from rpmdeploy.metadata import read_wheel_metadata
 from rpmdeploy.pin import Pin
+from rpmdeploy.releases import HISTORY_FILE, History, Planned, check_replacements
 from rpmdeploy.render import render
 from rpmdeploy.specs import (
     PACKAGE_TEMPLATE,
     WHEEL_TOOL,
+    MetadataOptions,
     binary_name,
     spec_context,
     templates_fingerprint,
     wheel_tool_source,
 )
 from rpmdeploy.targets import Target
+from rpmdeploy.versions import rpm_tag_version
 from rpmdeploy.wheelfiles import check_wheel_members
 from rpmdeploy.wheels import WheelContext, wheel_for
 
@@ -74,6 +82,7 @@ class RpmsOptions:
     builder: str = "rpmbuild"
     builder_settings: Mapping[str, str] = field(default_factory=dict)
     source_date_epoch: int = DEFAULT_SOURCE_DATE_EPOCH
+    metadata: MetadataOptions = field(default_factory=MetadataOptions)  # packager, licences
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ class PackageOutcome:
     error: str | None = None
     seconds: float = 0.0
     note: str | None = None  # something the user should know (a damaged cache entry rebuilt)
+    license: licenses.Finding | None = None  # a Python package's licence, and how sure
 
 
 @dataclass(frozen=True)
@@ -136,11 +146,18 @@ class BuildSession:
     # Work directories made in this run; whatever is left of them when the run ends
     # (interrupted, say) is removed.
     workdirs: set[Path] = field(default_factory=set)
+    # Release numbers and changelogs (rpmdeploy.releases), updated as packages are planned.
+    history: History = field(default_factory=History)
 
 
 @contextmanager
 def build_session(
-    app: App, options: RpmsOptions, progress: Reporter = SILENT, *, fetch: bool = True
+    app: App,
+    options: RpmsOptions,
+    progress: Reporter = SILENT,
+    *,
+    fetch: bool = True,
+    history: History | None = None,
 ) -> Iterator[BuildSession]:
     """Fetch the pinned artifacts (``fetch``) and open the builder, once for the whole run."""
     logs = run_log_dir(options)
@@ -161,6 +178,7 @@ def build_session(
     )
     with open_builder(options.builder, context) as builder:
         session = BuildSession(app, options, builder, wheels, artifacts, logs, progress)
+        session = dataclasses.replace(session, history=history or History())
         try:
             yield session
         finally:
@@ -178,11 +196,16 @@ def build_rpms(
 ) -> RpmsReport:
     """Build every pin of the app into ``out`` (RPMS/, SRPMS/, logs/)."""
     started = time.monotonic()
-    with build_session(app, options, progress) as session:
+    history = History.load(out / HISTORY_FILE)
+    with build_session(app, options, progress, history=history) as session:
         outcomes = build_dependencies(session)
     published = None
     if not any(o.status in ("failed", "skipped") for o in outcomes):
-        publish(outcomes, out)
+        if options.metadata.strict_licenses:
+            licenses.check_strict(o.license for o in outcomes if o.license is not None)
+        publish(outcomes, out, history)
+        found = [o.license for o in outcomes if o.license is not None]
+        (out / licenses.LICENSES_FILE).write_text(licenses.findings_json(found))
         published = out
     return RpmsReport(tuple(outcomes), published, time.monotonic() - started)
 
@@ -217,9 +240,10 @@ def build_dependencies(session: BuildSession) -> list[PackageOutcome]:
     cached: list[BuildResult] = []
     pending: list[Pin] = []
     notes: dict[str, str] = {}
+    # Releases are planned in pin order, here, so the history's entries come in that order.
+    plans = {p.name: plan_package(session, session.artifacts[p.name], fingerprint) for p in pins}
     for pin in pins:
-        artifact = session.artifacts[pin.name]
-        key = package_cache_key(artifact, fingerprint, options)
+        key = plans[pin.name][0]
         found = buildcache.lookup(options.cache, key, binary_name(pin.name, options.target))
         hit = found.build
         if hit is None:
@@ -234,13 +258,13 @@ def build_dependencies(session: BuildSession) -> list[PackageOutcome]:
 
     def prepare(pin: Pin) -> Job | PackageOutcome:
         artifact = session.artifacts[pin.name]
-        key = package_cache_key(artifact, fingerprint, options)
+        key, planned = plans[pin.name]
         return _prepare(
             session,
             binary_name(pin.name, options.target),
             pin.version,
             key,
-            lambda workdir, log: _package_request(session, artifact, workdir, log),
+            lambda workdir, log: _package_request(session, artifact, workdir, log, key, planned),
             weight=artifact.path.stat().st_size,
             note=notes.get(pin.name),
         )
@@ -256,7 +280,7 @@ def build_dependencies(session: BuildSession) -> list[PackageOutcome]:
     failed = {binary_name(n, options.target) for n, o in outcomes.items() if o.status == "failed"}
     for name, outcome in run_jobs(session, jobs, failed, counter).items():
         outcomes[by_name[name]] = outcome
-    return [outcomes[p.name] for p in pins]
+    return [_with_license(session, outcomes[p.name], plans[p.name][0]) for p in pins]
 
 
 def run_jobs(
@@ -317,27 +341,78 @@ def run_jobs(
     return outcomes
 
 
-def package_cache_key(artifact: Artifact, fingerprint: str, options: RpmsOptions) -> str:
-    return stable_key(
-        "package",
-        artifact.sha256,
-        artifact.pin.extras,
-        fingerprint,
-        options.target.cache_identity(),
-        __version__,
-        options.builder,
-        options.source_date_epoch,
+def package_inputs(artifact: Artifact, fingerprint: str, options: RpmsOptions) -> dict[str, str]:
+    """What goes into a package's RPM besides its release: its release fingerprint."""
+    return {
+        "artifact": artifact.sha256,
+        "artifact_name": artifact.filename,
+        "extras": ",".join(sorted(artifact.pin.extras)),
+        "templates": fingerprint,
+        "target": options.target.cache_identity(),
+        "rpmdeploy": __version__,
+        "builder": options.builder,
+        "license": options.metadata.package_licenses.get(artifact.pin.name, ""),
+        "source_url": getattr(artifact, "url", "") or "",
+    }
+
+
+def package_cache_key(
+    artifact: Artifact, fingerprint: str, options: RpmsOptions, planned: Planned | None = None
+) -> str:
+    when = planned.key if planned is not None else options.source_date_epoch
+    return stable_key("package", package_inputs(artifact, fingerprint, options), when)
+
+
+def plan_package(
+    session: BuildSession, artifact: Artifact, fingerprint: str
+) -> tuple[str, Planned]:
+    """A package's release in this run (``rpmdeploy.releases``) and its build cache key."""
+    options = session.options
+    inputs = package_inputs(artifact, fingerprint, options)
+    version = rpm_tag_version(artifact.pin.version).evr
+    planned = session.history.plan(
+        binary_name(artifact.pin.name, options.target),
+        version,
+        inputs,
+        date=options.source_date_epoch,
+        packager=options.metadata.packager,
+        describe=lambda previous: describe_package(
+            previous.record() if previous else None,
+            version,
+            artifact.pin.version,
+            inputs,
+            artifact.filename,
+        ),
+        facts={"upstream": artifact.pin.version},
+    )
+    return package_cache_key(artifact, fingerprint, options, planned), planned
+
+
+def _with_license(session: BuildSession, outcome: PackageOutcome, key: str) -> PackageOutcome:
+    """The outcome with its package's licence, as recorded when its spec was made."""
+    found = session.options.cache.read_json("licenses", f"{key}.json")
+    lic = licenses.finding_from_json(found) if found else None
+    if lic is None:
+        return outcome
+    return dataclasses.replace(
+        outcome, license=licenses.Finding(outcome.name, outcome.version, lic)
     )
 
 
 def _package_request(
-    session: BuildSession, artifact: Artifact, workdir: Path, log: Path
+    session: BuildSession,
+    artifact: Artifact,
+    workdir: Path,
+    log: Path,
+    key: str,
+    planned: Planned,
 ) -> BuildRequest:
     target = session.options.target
     wheel = wheel_for(artifact, session.wheels, log)
     check_wheel_members(wheel.path, artifact.pin.requirement)
     meta = read_wheel_metadata(wheel.path)
-    ctx = spec_context(meta, artifact, wheel, target)
+    ctx = spec_context(meta, artifact, wheel, target, planned, session.options.metadata)
+    session.options.cache.write_json(licenses.to_json(ctx.license_info), "licenses", f"{key}.json")
     spec = workdir / f"{ctx.source_name}.spec"
     spec.write_text(render(PACKAGE_TEMPLATE, ctx, session.options.template_dir))
     tool = workdir / WHEEL_TOOL
@@ -346,7 +421,7 @@ def _package_request(
         label=f"{ctx.binary_name} {meta.version}",
         spec=spec,
         sources=(artifact.path, tool),
-        source_date_epoch=session.options.source_date_epoch,
+        source_date_epoch=planned.date,
         provides=ctx.provides,
         build_requires=ctx.build_requires,
         python_build_requires=None if artifact.is_wheel else wheel.build_requires,
@@ -458,16 +533,25 @@ class _Counter:
 
 
 def render_app(
-    app: App, dest: Path, options: RpmsOptions, exclude: Path | None = None
+    app: App,
+    dest: Path,
+    options: RpmsOptions,
+    exclude: Path | None = None,
+    planned: Planned | None = None,
+    *,
+    tarball: bool = True,
 ) -> tuple[AppSpecContext, Path, tuple[Path, ...]]:
-    """Write the app's spec, source tarball and generated files into ``dest``."""
-    ctx = app_spec_context(app, options.target)
+    """Write the app's spec, source tarball (unless not ``tarball``) and generated files
+    into ``dest``; ``planned``: its release and changelog (default: a first release)."""
+    ctx = app_spec_context(app, options.target, planned, options.metadata.packager)
     spec = dest / f"{ctx.name}.spec"
     spec.write_text(render(APP_TEMPLATE, ctx, options.template_dir))
-    tarball = write_source_tarball(
-        app.path, dest / ctx.tarball, ctx.top_dir, options.source_date_epoch, exclude
-    )
-    sources = [tarball]
+    date = planned.date if planned is not None else options.source_date_epoch
+    sources = []
+    if tarball:
+        sources.append(
+            write_source_tarball(app.path, dest / ctx.tarball, ctx.top_dir, date, exclude)
+        )
     for suffix, template in APP_SOURCES:
         path = dest / f"{ctx.name}{suffix}"
         path.write_text(render(template, ctx, options.template_dir))
@@ -479,24 +563,52 @@ def build_app_rpm(
     app: App, out: Path, options: RpmsOptions, progress: Reporter = SILENT
 ) -> PackageOutcome:
     """Build the app's own RPM and publish it into ``out`` (RPMS/noarch/, SRPMS/, logs/)."""
-    with build_session(app, options, progress, fetch=False) as session:
+    history = History.load(out / HISTORY_FILE)
+    with build_session(app, options, progress, fetch=False, history=history) as session:
         outcome = build_app(session, exclude=out)
     if outcome.status != "failed":
-        publish([outcome], out)
+        publish([outcome], out, history)
     return outcome
+
+
+def plan_app(session: BuildSession, scratch: Path, exclude: Path | None) -> Planned:
+    """The app's release in this run: a new one when its files, its spec (its pins), its
+    generated sources, the target, the builder or rpmdeploy changed (``rpmdeploy.releases``)."""
+    options, app = session.options, session.app
+    scratch.mkdir()
+    _ctx, spec, sources = render_app(app, scratch, options, tarball=False)
+    inputs = {
+        "content": app_content_digest(app.path, exclude),
+        "spec": sha256_file(spec),
+        "sources": stable_key([sha256_file(p) for p in sources]),
+        "target": options.target.cache_identity(),
+        "builder": options.builder,
+        "rpmdeploy": __version__,
+    }
+    version = app_version(app)
+    return session.history.plan(
+        app.settings.name,
+        version,
+        inputs,
+        date=options.source_date_epoch,
+        packager=options.metadata.packager,
+        describe=lambda previous: describe_app(app, previous, version, inputs),
+        facts=app_facts(app),
+    )
 
 
 def build_app(session: BuildSession, exclude: Path | None = None) -> PackageOutcome:
     """Build the app's own RPM (cached on the content of everything that goes into it)."""
     options = session.options
     with tempfile.TemporaryDirectory(prefix="rpmdeploy-app-") as tmp:
-        ctx, spec, sources = render_app(session.app, Path(tmp), options, exclude=exclude)
+        planned = plan_app(session, Path(tmp) / "plan", exclude)
+        ctx, spec, sources = render_app(session.app, Path(tmp), options, exclude, planned)
         key = stable_key(
             "app",
             [sha256_file(p) for p in (spec, *sources)],
             options.target.cache_identity(),
             options.builder,
-            options.source_date_epoch,
+            planned.date,
         )
         found = buildcache.lookup(options.cache, key, ctx.name)
         if found.build is not None:
@@ -508,7 +620,7 @@ def build_app(session: BuildSession, exclude: Path | None = None) -> PackageOutc
                 label=f"{ctx.name} {ctx.version}",
                 spec=copies[0],
                 sources=tuple(copies[1:]),
-                source_date_epoch=options.source_date_epoch,
+                source_date_epoch=planned.date,
                 build_requires=ctx.build_requires,
             )
 
@@ -521,8 +633,15 @@ def build_app(session: BuildSession, exclude: Path | None = None) -> PackageOutc
 # --- publishing --------------------------------------------------------------------------------
 
 
-def publish(outcomes: list[PackageOutcome], out: Path) -> None:
-    """Copy results into ``out``: RPMS/<arch>/, SRPMS/, logs/.  Each file appears whole."""
+def publish(outcomes: list[PackageOutcome], out: Path, history: History | None = None) -> None:
+    """Copy results into ``out``: RPMS/<arch>/, SRPMS/, logs/.  Each file appears whole.
+
+    A package already in ``out`` under the same file name with other content is refused
+    (``rpmdeploy.releases``); ``history`` is written to ``out/rpmdeploy-history.json``."""
+    check_replacements(
+        [(p, out / "RPMS" / p.name.rsplit(".", 2)[-2] / p.name) for o in outcomes for p in o.rpms]
+        + [(o.srpm, out / "SRPMS" / o.srpm.name) for o in outcomes if o.srpm is not None]
+    )
     for outcome in outcomes:
         for rpm_path in outcome.rpms:
             arch = rpm_path.name.rsplit(".", 2)[-2]
@@ -531,6 +650,8 @@ def publish(outcomes: list[PackageOutcome], out: Path) -> None:
             _atomic_copy(outcome.srpm, out / "SRPMS" / outcome.srpm.name)
         if outcome.log is not None:
             _atomic_copy(outcome.log, out / "logs" / f"{outcome.name}.log")
+    if history is not None:
+        history.save(out / HISTORY_FILE)
 
 
 def _atomic_copy(source: Path, dest: Path) -> None:

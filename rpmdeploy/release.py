@@ -7,7 +7,11 @@ repository unless every step succeeded: the generation is staged with
 ``rpmdeploy.repo.stage_repo``, verified, and only then committed.
 
 Every repository carries the release's record (``rpmdeploy.record``), from which
-``verify_published`` (``rpmdeploy verify``) checks it again later on its own.
+``verify_published`` (``rpmdeploy verify``) checks it again later on its own, its release
+history (``rpmdeploy-history.json``, ``rpmdeploy.releases``: what decides each package's
+Release and changelog, read back from the published repository by the next release) and
+every package's licence (``rpmdeploy-licenses.json``, ``rpmdeploy.licenses``).  With
+``lint``, rpmlint checks every package before anything is published (``rpmdeploy.lint``).
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rpmdeploy import licenses
 from rpmdeploy.app import app_spec_context
 from rpmdeploy.appmodel import App, AppOptions, load_app
+from rpmdeploy.lint import LintReport, lint
 from rpmdeploy.pin import PinOptions, compile_pins
 from rpmdeploy.pipeline import (
     SILENT,
@@ -33,7 +39,9 @@ from rpmdeploy.pipeline import (
 )
 from rpmdeploy.puppet import render_puppet_manifest, render_repo_file
 from rpmdeploy.record import RELEASE_FILE, ReleaseRecord
+from rpmdeploy.releases import HISTORY_FILE, History, Published, check_conflicts
 from rpmdeploy.repo import (
+    RepoInputs,
     RepoReport,
     canonical_repo_dir,
     check_outside,
@@ -43,6 +51,8 @@ from rpmdeploy.repo import (
     repo_lock,
     stage_repo,
 )
+from rpmdeploy.repo.content import scan_previous
+from rpmdeploy.repo.rpmfile import RpmFile
 from rpmdeploy.sign import SigningKey
 from rpmdeploy.targets import SYSTEM_PYTHON, Target, find_python, resolve_target
 from rpmdeploy.verify import VerifyReport, base_provides_for, verify_repo, wsgi_check
@@ -57,6 +67,7 @@ class ReleaseOptions:
     base_url: str | None = None  # where servers reach the repo [file://REPO_DIR]
     verify: bool = True
     pin: PinOptions | None = None  # compile dependencies.in first
+    lint: bool = False  # rpmlint every package before publishing (an error stops the release)
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,13 @@ class ReleaseReport:
     repo: RepoReport | None  # None when a package failed: nothing was published
     verification: VerifyReport | None
     seconds: float
+    licenses: tuple[licenses.Finding, ...] = ()  # the Python packages' licences
+    lint: LintReport | None = None  # rpmlint's report, when asked for
+
+    @property
+    def doubtful_licenses(self) -> list[str]:
+        """One line per guessed or unknown licence."""
+        return licenses.report_lines(self.licenses)
 
     @property
     def failed(self) -> tuple[PackageOutcome, ...]:
@@ -94,14 +112,21 @@ def _release(
     loaded = load_app(app_dir, build.target, options.app)
     # The app's own checks (bin/wsgiapp, version, external dependencies) before any build.
     app_spec_context(loaded, build.target)
-    with build_session(loaded, build, progress) as session:
+    history = published_history(repo_dir)
+    with build_session(loaded, build, progress, history=history) as session:
         outcomes = build_dependencies(session)
         progress.stage("building the app RPM")
         app = build_app(session, exclude=repo_dir)
     outcomes.append(app)
     progress.package(app, len(outcomes), len(outcomes))
+    found = tuple(o.license for o in outcomes if o.license is not None)
     if any(o.status in ("failed", "skipped") for o in outcomes):
-        return ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started)
+        return ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started, found)
+    if build.metadata.strict_licenses:
+        licenses.check_strict(found)
+    linted = _lint(outcomes, logs, progress) if options.lint else None
+    if linted is not None and linted.errors:
+        return ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started, found, linted)
 
     progress.stage(
         "publishing the repository" + (" (verifying it before the swap)" if options.verify else "")
@@ -112,8 +137,13 @@ def _release(
         [o.srpm for o in outcomes if o.srpm is not None],
         keep=options.keep,
         signing=options.signing,
-        extra_files=_extra_files(record, repo_dir, options),
+        extra_files={
+            **_extra_files(record, repo_dir, options),
+            HISTORY_FILE: history.to_json(),
+            licenses.LICENSES_FILE: licenses.findings_json(found),
+        },
     )
+    check_published(inputs, repo_dir)
     verification: VerifyReport | None = None
     # The lock is held (release() took it).  The new generation is verified where it will
     # be served from, before the swap: if verify fails, leaving the block discards it and
@@ -124,7 +154,38 @@ def _release(
             key = staged.path / public_key_name(repo_dir) if record.signed else None
             verification = _verify(staged.path, record, build.target, key, logs / "verify.log")
         repo = staged.commit()
-    return ReleaseReport(tuple(outcomes), repo, verification, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    return ReleaseReport(tuple(outcomes), repo, verification, seconds, found, linted)
+
+
+def published_history(repo_dir: Path) -> History:
+    """The release history of the published repository, knowing every release it holds."""
+    history = History.load(repo_dir / HISTORY_FILE)
+    history.seed(
+        (p.name, f"{p.epoch}:{p.version}" if p.epoch != "0" else p.version, p.release)
+        for p in _published_packages(repo_dir)
+    )
+    return history
+
+
+def check_published(inputs: RepoInputs, repo_dir: Path) -> None:
+    """Refuse a package whose NEVR is published already with other content."""
+    new = [Published(p.file_name, p.header_sha256) for p in (*inputs.binary, *inputs.source)]
+    existing = [Published(p.file_name, p.header_sha256) for p in _published_packages(repo_dir)]
+    check_conflicts(new, existing)
+
+
+def _published_packages(repo_dir: Path) -> list[RpmFile]:
+    if not repo_dir.is_dir():
+        return []
+    previous = Path(os.path.realpath(repo_dir))
+    return [*scan_previous(previous, source=False), *scan_previous(previous, source=True)]
+
+
+def _lint(outcomes: list[PackageOutcome], logs: Path, progress: Reporter) -> LintReport:
+    paths = [p for o in outcomes for p in (*o.rpms, *([o.srpm] if o.srpm else []))]
+    progress.stage(f"rpmlint on {len(paths)} packages")
+    return lint(paths, logs / "rpmlint.log")
 
 
 def verify_published(repo_dir: Path, log: Path, key: Path | None = None) -> VerifyReport:

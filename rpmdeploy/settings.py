@@ -35,6 +35,7 @@ from rpmdeploy.pin import IndexOptions, PinOptions
 from rpmdeploy.pipeline import DEFAULT_SOURCE_DATE_EPOCH, RpmsOptions
 from rpmdeploy.release import ReleaseOptions
 from rpmdeploy.sign import SigningKey
+from rpmdeploy.specs import MetadataOptions
 from rpmdeploy.targets import Target, resolve_target
 
 ENV_PREFIX = "RPMDEPLOY_"
@@ -130,6 +131,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("install_prefix", "rpms", _text),
     Setting("template_dir", "rpms", _text, is_path=True),
     Setting("no_binary", "rpms", _names, frozenset(), adds_up=True),
+    # Release metadata (rpmdeploy.releases, rpmdeploy.licenses): who the changelog names,
+    # whether a guessed or unknown licence is an error.
+    Setting("packager", "rpms", _text, "rpmdeploy"),
+    Setting("strict_licenses", "rpms", _flag, False),
     Setting("builder", "builder", _builder, builders.DEFAULT, key="name"),
     # The mock builder's config: a name mock knows or a .cfg path [the target's].  A .cfg is
     # Python that mock runs as root: from rpmdeploy.toml, only a name.
@@ -141,6 +146,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sign", "release", _text),
     Setting("gnupghome", "release", _text, is_path=True),
     Setting("verify", "release", _flag, True),
+    Setting("lint", "release", _flag, False),
     Setting("resolver", "pin", _text, "uv"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -270,6 +276,15 @@ def rpms_options(resolved: Resolved, env: Mapping[str, str] | None = None) -> Rp
         builder=resolved["builder"],
         builder_settings=builder_settings(resolved),
         source_date_epoch=source_date_epoch(env),
+        metadata=MetadataOptions(
+            packager=resolved["packager"],
+            strict_licenses=resolved["strict_licenses"],
+            package_licenses={
+                name: package.license
+                for name, package in resolved.config.packages.items()
+                if package.license
+            },
+        ),
     )
 
 
@@ -350,6 +365,7 @@ def release_options(
         else None,
         base_url=resolved["base_url"],
         verify=resolved["verify"],
+        lint=resolved["lint"],
         pin=PinOptions(
             index,
             tools_dir=build.cache.dir("tools"),

@@ -10,25 +10,47 @@ description line that could turn into a section header (rpm expands ``%%prep`` t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from rpmdeploy import __version__
+from rpmdeploy import __version__, descriptions, licenses
+from rpmdeploy.changelog import ChangelogEntry
 from rpmdeploy.errors import MetadataError, SpecError
 from rpmdeploy.fetch import Artifact
 from rpmdeploy.metadata import PackageMetadata
+from rpmdeploy.releases import DEFAULT_PACKAGER, Planned, neutral_plan
 from rpmdeploy.render import fingerprint
 from rpmdeploy.targets import Target
-from rpmdeploy.versions import rpm_requires, rpm_version
+from rpmdeploy.versions import rpm_requires, rpm_tag_version, rpm_version
 from rpmdeploy.wheels import BuiltWheel
 
 PACKAGE_TEMPLATE = "package/python-package.spec.j2"
 WHEEL_TOOL = "rpmdeploy-wheel-tool.py"
 _SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]*$")  # "!": epochs in wheel names
+# A download URL rpm can take as Source0: no macro, fragment, query or whitespace in it.
+_SAFE_URL = re.compile(r"^https?://[A-Za-z0-9._~:/+!@,;=-]+$")
+
+
+@dataclass(frozen=True)
+class MetadataOptions:
+    """Release-metadata settings: ``[rpms] packager``, ``strict-licenses``, ``[packages]``."""
+
+    packager: str = DEFAULT_PACKAGER
+    strict_licenses: bool = False
+    package_licenses: Mapping[str, str] = field(default_factory=dict)  # name -> SPDX
+
+    def license_for(self, meta: PackageMetadata) -> licenses.License:
+        """The package's licence: the ``[packages.NAME] license`` override, else its own."""
+        given = self.package_licenses.get(canonicalize_name(meta.name))
+        if given is None:
+            return meta.license_info
+        return licenses.override(given, f"[packages.{meta.name}] license")
 
 
 @dataclass(frozen=True)
@@ -51,7 +73,8 @@ class SpecContext:
     description: str  # raw text: the template escapes it
     license: str
     url: str
-    source_file: str
+    source_file: str  # the file in the SRPM
+    source_url: str  # Source0: where the file was downloaded from (else the file name)
     source_sha256: str
     is_sdist: bool
     sdist_top_dir: str
@@ -67,6 +90,8 @@ class SpecContext:
     bindir: str
     data_prefix: str
     headers: str
+    changelog: tuple[ChangelogEntry, ...]  # newest first; raw text: the template escapes it
+    license_info: licenses.License
     rpmdeploy_version: str = __version__
     wheel_tool: str = WHEEL_TOOL
 
@@ -83,23 +108,41 @@ def source_name(name: str, target: Target) -> str:
 
 
 def spec_context(
-    meta: PackageMetadata, artifact: Artifact, wheel: BuiltWheel, target: Target
+    meta: PackageMetadata,
+    artifact: Artifact,
+    wheel: BuiltWheel,
+    target: Target,
+    planned: Planned | None = None,
+    options: MetadataOptions | None = None,
 ) -> SpecContext:
+    """Every value of the package's spec.  ``planned``: its release and changelog
+    (``rpmdeploy.releases``; default a first release)."""
     _check_requires_python(meta, target)
-    converted = rpm_version(meta.version)
+    options = options or MetadataOptions()
+    converted = rpm_version(meta.version)  # for python3dist(): trailing zeros dropped
+    tag = rpm_tag_version(meta.version)  # for the Version tag: as upstream wrote it
     name = binary_name(meta.name, target)
     requires, extra_requires = _requirements(meta, target)
+    if planned is None:
+        changes = [f"Packaged {meta.version} from {artifact.filename}"]
+        planned = neutral_plan(0, options.packager, f"{tag.evr}-1", changes)
+    url = _single_token_url(meta.url)
+    fallback = f"The {meta.display_name} Python package"
+    license_info = options.license_for(meta)
     return SpecContext(
         source_name=source_name(meta.name, target),
         binary_name=name,
-        epoch=converted.epoch,
-        version=converted.version,
-        release="1",
-        summary=meta.summary or f"The {meta.display_name} Python package",
-        description=meta.description or meta.summary or meta.display_name,
-        license=meta.license,
-        url=_single_token_url(meta.url),
+        epoch=tag.epoch,
+        version=tag.version,
+        release=str(planned.release),
+        summary=descriptions.summary(meta.summary, fallback),
+        description=descriptions.description(
+            meta.description, meta.description_type, f"{fallback}.", url
+        ),
+        license=license_info.expression,
+        url=url,
         source_file=_safe_file_name(artifact.filename),
+        source_url=source_url(artifact),
         source_sha256=artifact.sha256,
         is_sdist=not artifact.is_wheel,
         sdist_top_dir=_safe_file_name(wheel.sdist_top_dir or ""),
@@ -125,7 +168,19 @@ def spec_context(
         bindir=target.bindir,
         data_prefix=target.install_prefix,
         headers=f"{target.install_prefix}/include/python{target.python_version}/{meta.name}",
+        changelog=planned.changelog,
+        license_info=license_info,
     )
+
+
+def source_url(artifact: Artifact) -> str:
+    """Source0: the URL the artifact was downloaded from when rpm can take it as one (its
+    last path segment is the file's name), else the file's name."""
+    url = getattr(artifact, "url", "") or ""
+    name = _safe_file_name(artifact.filename)
+    if not _SAFE_URL.match(url) or unquote(urlsplit(url).path.rsplit("/", 1)[-1]) != name:
+        return name
+    return url
 
 
 def _check_requires_python(meta: PackageMetadata, target: Target) -> None:

@@ -187,7 +187,6 @@ def test_rebuilding_the_app_with_nothing_changed_is_cached(shop: BuiltShop) -> N
             "defines no WSGI 'application'",
         ),
         (lambda p: (p / "bin" / "wsgiapp").write_text("def application(:\n"), "not valid Python"),
-        (lambda p: (p / "external-dependencies.txt").unlink(), "external-dependencies.txt"),
         (
             lambda p: (p / "external-dependencies.txt").write_text("libxml2 (>= \n"),
             "external-dependencies.txt:1",
@@ -241,3 +240,47 @@ def test_unknown_distro_and_unmappable_hint(shop: BuiltShop, tmp_path: Path) -> 
     (app.path / "external-dependencies.txt").write_text("libxml (>=2)\nfrobnicator-9000\n")
     result = run_cli("map-externals", app.path, "--distro", "fedora-43", "--strict", expect=None)
     assert result.exit_code != 0 and "frobnicator-9000" in result.output
+
+
+def test_missing_external_dependencies_means_none(shop: BuiltShop, tmp_path: Path) -> None:
+    app = write_shop(tmp_path / "shop", shop.app.wheelhouse)
+    (app.path / "dependencies.txt").write_text(shop.app.pinned.read_text())
+    (app.path / "external-dependencies.txt").unlink()
+    spec = run_cli("spec", app.path, "--cache-dir", shop.cache, "--distro", "fedora-43").output
+    assert spec.count("no external-dependencies.txt: no system packages required") == 1
+    assert "Requires:       libffi" not in spec
+
+
+def test_systemd_and_sysusers_macros_when_the_target_has_them(
+    shop: BuiltShop, tmp_path: Path
+) -> None:
+    """The distribution's macros where defined, the shell fallback where not (this host)."""
+    spec = tmp_path / "shop.spec"
+    spec.write_text(
+        run_cli("spec", shop.app.path, "--cache-dir", shop.cache, "--distro", "fedora-43").output
+    )
+    defined = [
+        "--define",
+        "systemd_post() SYSTEMD-POST %1",
+        "--define",
+        "systemd_preun() SYSTEMD-PREUN %1",
+        "--define",
+        "systemd_postun_with_restart() SYSTEMD-POSTUN %1",
+        "--define",
+        "sysusers_create_compat() SYSUSERS %1",
+    ]
+    with_macros = subprocess.run(
+        ["rpmspec", "-P", *defined, str(spec)], capture_output=True, text=True, check=True
+    ).stdout
+    for line in ("SYSTEMD-POST shop.service", "SYSTEMD-PREUN shop.service", "SYSTEMD-POSTUN"):
+        assert line in with_macros
+    assert "SYSUSERS " in with_macros and "useradd" not in with_macros
+    plain = subprocess.run(
+        ["rpmspec", "-P", str(spec)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "useradd -r -g shop" in plain and "systemctl try-restart shop.service" in plain
+    # the built RPM (this host defines none of them) carries the fallback
+    scripts = subprocess.run(
+        ["rpm", "-qp", "--scripts", str(shop.rpm)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "getent passwd shop" in scripts and "systemctl --no-reload disable" in scripts

@@ -13,6 +13,8 @@ from pathlib import Path
 import rpm
 from helpers import AppDir, deps, file_names, make_wheel, read_header, run_cli
 
+from rpmdeploy import descriptions
+
 
 def hostile_metadata(marker_dir: Path) -> tuple[str, str, str]:
     m = marker_dir
@@ -67,20 +69,24 @@ def test_hostile_metadata_is_inert(app_factory, tmp_path: Path) -> None:  # type
     assert sorted(p.name for p in markers.iterdir()) == ["keep"], "something in the metadata ran"
     assert not Path("/tmp/should-not-exist").exists()
 
-    header = read_header(next(out.glob("RPMS/noarch/python3-evil-1-1.noarch.rpm")))
-    assert header[rpm.RPMTAG_SUMMARY] == " ".join(summary.split())
+    header = read_header(next(out.glob("RPMS/noarch/python3-evil-1.0-1.noarch.rpm")))
+    assert header[rpm.RPMTAG_SUMMARY] == descriptions.summary(summary, "-")
+    assert header[rpm.RPMTAG_SUMMARY] == "Summary %(touch"  # cut at a word, under 80
     assert header[rpm.RPMTAG_URL] == (
         f"https://example.invalid/%{{lua:os.execute('touch\\x20{markers}/url')}}%(id)"
     )
     assert header[rpm.RPMTAG_LICENSE] == "LicenseRef-Unknown"  # not an SPDX expression
     text = header[rpm.RPMTAG_DESCRIPTION]
-    # Every line survives as text; lines that rpm could read as a section gain one space,
+    # The description is the README's prose as plain text (rpmdeploy.descriptions): every
+    # word of it survives as text; lines that rpm could read as a section gain one space,
     # comment-looking lines one no-break space.
+    plain = descriptions.description(description, "", "-", "")
     expected = [
         " " + ln if ln.startswith("%") else "\u00a0" + ln if ln.lstrip().startswith("#") else ln
-        for ln in description.splitlines()
+        for ln in plain.splitlines()
     ]
     assert text.splitlines() == expected
+    assert "%prep %%build" in text and "%{lua: os.execute" in text
     assert file_names(header) == sorted(file_names(header))
     assert not any("shadow" in f for f in file_names(header))
     assert [d for d in deps(header, "requires")] == ["python(abi) = 3.11"]

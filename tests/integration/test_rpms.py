@@ -7,6 +7,7 @@ pre-release) and cext (C extension compiled from its sdist).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import zipfile
@@ -25,6 +26,8 @@ from helpers import (
     run_cli,
 )
 
+from rpmdeploy.lint import lint
+
 SITE = "/usr/lib/python3.11/site-packages"
 SITE64 = "/usr/lib64/python3.11/site-packages"
 
@@ -32,11 +35,11 @@ SITE64 = "/usr/lib64/python3.11/site-packages"
 @pytest.mark.parametrize(
     ("name", "version", "arch", "license"),
     [
-        ("python3-alpha", "1", "noarch", "MIT"),
-        ("python3-alpha+fast", "1", "noarch", "MIT"),
+        ("python3-alpha", "1.0.0", "noarch", "MIT"),
+        ("python3-alpha+fast", "1.0.0", "noarch", "MIT"),
         ("python3-beta", "0.5^post1", "noarch", "BSD-3-Clause"),
-        ("python3-delta", "2", "noarch", "Apache-2.0"),
-        ("python3-gamma-flit", "1.2~rc1", "noarch", "MIT"),
+        ("python3-delta", "2.0", "noarch", "Apache-2.0"),
+        ("python3-gamma-flit", "1.2.0~rc1", "noarch", "MIT"),
         ("python3-cext", "0.1", "x86_64", "MIT"),
     ],
 )
@@ -64,8 +67,8 @@ def test_provides_follow_fedora_conventions(built_app: BuiltApp) -> None:
     provides = deps(read_header(built_app.rpm("python3-alpha")), "provides")
     assert "python3dist(alpha) = 1" in provides
     assert "python3.11dist(alpha) = 1" in provides
-    assert "python3.11-alpha = 1-1" in provides
-    assert "python3-alpha = 1-1" in provides
+    assert "python3.11-alpha = 1.0.0-1" in provides
+    assert "python3-alpha = 1.0.0-1" in provides
     extra = deps(read_header(built_app.rpm("python3-alpha+fast")), "provides")
     assert "python3dist(alpha[fast]) = 1" in extra
 
@@ -80,7 +83,7 @@ def test_requires_converted_and_markers_evaluated(built_app: BuiltApp) -> None:
     assert "/usr/bin/python3" in requires  # the console script's interpreter
     extra = deps(read_header(built_app.rpm("python3-alpha+fast")), "requires")
     assert "python3dist(delta) >= 2" in extra
-    assert "python3-alpha = 1-1" in extra
+    assert "python3-alpha = 1.0.0-1" in extra
     gamma = deps(read_header(built_app.rpm("python3-gamma-flit")), "requires")
     assert "(python3dist(delta) < 1.5 or python3dist(delta) > 1.5)" in gamma
 
@@ -194,3 +197,35 @@ def test_wheel_tool_is_the_one_shipped(built_app: BuiltApp, tmp_path: Path) -> N
     shipped = (tmp_path / "rpmdeploy-wheel-tool.py").read_text()
     assert "def install_wheel" in shipped
     assert zipfile.is_zipfile(next(tmp_path.glob("delta-2.0-*.whl")))
+
+
+def test_every_package_has_a_changelog_entry(built_app: BuiltApp) -> None:
+    for path in [*built_app.out.glob("RPMS/*/*.rpm"), *built_app.out.glob("SRPMS/*.rpm")]:
+        header = read_header(path)
+        evr = f"{header[rpm.RPMTAG_VERSION]}-{header[rpm.RPMTAG_RELEASE]}"
+        assert header[rpm.RPMTAG_CHANGELOGNAME] == [f"rpmdeploy - {evr}"], path.name
+        assert header[rpm.RPMTAG_CHANGELOGTEXT][0].startswith("- Packaged "), path.name
+    alpha = read_header(built_app.rpm("python3-alpha"))
+    assert alpha[rpm.RPMTAG_CHANGELOGTEXT] == ["- Packaged 1.0.0 from alpha-1.0.0-py3-none-any.whl"]
+    history = json.loads((built_app.out / "rpmdeploy-history.json").read_text())
+    assert [e["release"] for e in history["packages"]["python3-alpha"]] == [1]
+
+
+def test_licences_reported_machine_readable(built_app: BuiltApp) -> None:
+    data = json.loads((built_app.out / "rpmdeploy-licenses.json").read_text())
+    by_name = {row["package"]: row for row in data["licenses"]}
+    assert by_name["python3-alpha"]["status"] in ("declared", "mapped")
+    # beta's setup.py says license="BSD": which BSD is a guess, and the summary says so
+    assert (by_name["python3-beta"]["expression"], by_name["python3-beta"]["status"]) == (
+        "BSD-3-Clause",
+        "guessed",
+    )
+    assert "python3-beta 0.5.post1: BSD-3-Clause (guessed" in built_app.first_run.output
+
+
+def test_rpmlint_finds_no_errors_in_rpms_and_srpms(built_app: BuiltApp) -> None:
+    paths = [*built_app.out.glob("RPMS/*/*.rpm"), *built_app.out.glob("SRPMS/*.rpm")]
+    report = lint(paths, built_app.out / "rpmlint.log")
+    assert report.checked == 11
+    assert report.errors == (), "\n".join(m.line() for m in report.errors)
+    assert not any(m.check == "description-line-too-long" for m in report.messages)

@@ -14,8 +14,9 @@ from helpers import make_wheel
 from rpmdeploy.fetch import Artifact
 from rpmdeploy.metadata import read_wheel_metadata
 from rpmdeploy.pin import Pin
+from rpmdeploy.releases import History
 from rpmdeploy.render import render
-from rpmdeploy.specs import PACKAGE_TEMPLATE, spec_context
+from rpmdeploy.specs import PACKAGE_TEMPLATE, MetadataOptions, spec_context
 from rpmdeploy.targets import resolve_target
 from rpmdeploy.wheels import BuiltWheel
 
@@ -61,7 +62,20 @@ def test_rendered_spec_matches_golden(
         name="golden-pkg", version="1!2.0.0.post3", hashes=("sha256:" + "0" * 64,), extras=extras
     )  # type: ignore[arg-type]
     artifact = Artifact(pin, wheel, "0" * 64)
-    ctx = spec_context(read_wheel_metadata(wheel), artifact, BuiltWheel(wheel), resolved)
+    # Two releases of the same version: the second rebuilt for a template change.
+    history = History()
+    for templates in ("old", "new"):
+        planned = history.plan(
+            "python3-golden-pkg",
+            "1:2.0.0^post3",
+            {"artifact": "0" * 64, "templates": templates},
+            date=1700000000,
+            packager="Release Bot <bot@example.invalid>",
+            describe=lambda previous: ["Packaged" if previous is None else "Rebuilt: %prep"],
+        )
+    options = MetadataOptions(packager="Release Bot <bot@example.invalid>")
+    meta = read_wheel_metadata(wheel)
+    ctx = spec_context(meta, artifact, BuiltWheel(wheel), resolved, planned, options)
     text = render(PACKAGE_TEMPLATE, ctx)
     golden = GOLDEN / f"{case}.spec"
     if os.environ.get("RPMDEPLOY_UPDATE_GOLDEN") == "1":
