@@ -119,7 +119,8 @@ build_options = _options(
         "--builder",
         type=click.Choice(builders.available()),
         help="How packages are built: rpmbuild (this machine's rpmbuild, fast, not inside "
-        "the target) or mock (a clean chroot of the target per worker, in dependency order) "
+        "the target), mock (a clean chroot of the target per worker, in dependency order) or "
+        "copr (on a Copr build farm, in dependency-ordered batches) "
         "[RPMDEPLOY_BUILDER, [builder] name; default: rpmbuild].",
     ),
     click.option(
@@ -127,6 +128,13 @@ build_options = _options(
         metavar="NAME|PATH",
         help="mock config to build in: a name mock knows (rocky-9-x86_64) or a site's own "
         ".cfg [RPMDEPLOY_MOCK_CONFIG, [builder] mock-config; default: the target's].",
+    ),
+    click.option(
+        "--copr-project",
+        metavar="OWNER/PROJECT",
+        help="Copr project the copr builder builds in (created if missing); credentials come "
+        "from Copr's config file (~/.config/copr or RPMDEPLOY_COPR_CONFIG), never from here "
+        "[RPMDEPLOY_COPR_PROJECT, [builder] copr-project].",
     ),
     click.option(
         "--packager",

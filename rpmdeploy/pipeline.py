@@ -43,6 +43,7 @@ from rpmdeploy.builders import (
     BuildRequest,
     BuildResult,
     builder_class,
+    level_builder,
     open_builder,
 )
 from rpmdeploy.cache import Cache, link_or_copy, sha256_file, stable_key
@@ -327,10 +328,8 @@ def run_jobs(
                 unavailable.add(job.name)
             else:
                 runnable.append(job)
-        with ThreadPoolExecutor(max_workers=max(1, session.options.jobs)) as pool:
-            finished = list(pool.map(lambda j: _build(session, j), runnable))
         done = []
-        for job, (outcome, result) in zip(runnable, finished, strict=True):
+        for job, (outcome, result) in _build_level(session, runnable):
             outcomes[job.name] = counter.report(outcome)
             if result is None:
                 unavailable.add(job.name)
@@ -463,12 +462,44 @@ def _prepare(
     return Job(name, version, key, request, workdir, weight, started, note)
 
 
+def _build_level(
+    session: BuildSession, jobs: Sequence[Job]
+) -> Iterator[tuple[Job, tuple[PackageOutcome, BuildResult | None]]]:
+    """One level's jobs with their outcomes, each as it finishes: the builder's own
+    ``build_level`` when it takes levels whole (a build farm), else ``--jobs`` workers."""
+    whole = level_builder(session.builder)
+    if not jobs:
+        return
+    if whole is None:
+        with ThreadPoolExecutor(max_workers=max(1, session.options.jobs)) as pool:
+            yield from zip(jobs, pool.map(lambda j: _build(session, j), jobs), strict=True)
+        return
+    left = dict(enumerate(jobs))
+    work = [(job.request, job.workdir) for job in jobs]
+    for index, built in whole.build_level(work, session.progress.stage):
+        if index in left:
+            job = left.pop(index)
+            yield job, _finish(session, job, built)
+    for job in left.values():  # a job the builder said nothing about did not build
+        yield job, (_failure(session, job, "the builder returned no result for it"), None)
+
+
 def _build(session: BuildSession, job: Job) -> tuple[PackageOutcome, BuildResult | None]:
     """Build one prepared job and cache the result; a failure is an outcome, not an exception."""
     try:
         result = session.builder.build(job.request, job.workdir)
     except Exception as exc:  # noqa: BLE001 - one package's failure must not hide the others
-        return _failure(session, job, _message(exc, job.workdir / "build.log")), None
+        return _finish(session, job, exc)
+    return _finish(session, job, result)
+
+
+def _finish(
+    session: BuildSession, job: Job, built: BuildResult | Exception
+) -> tuple[PackageOutcome, BuildResult | None]:
+    """Cache a finished job's result (a failure's log is kept) and say how it went."""
+    if isinstance(built, Exception):
+        return _failure(session, job, _message(built, job.workdir / "build.log")), None
+    result = built
     stored = buildcache.store(session.options.cache, job.key, job.name, result, job.request.spec)
     shutil.rmtree(job.workdir, ignore_errors=True)
     seconds = time.monotonic() - job.started

@@ -141,6 +141,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mock_config", "builder", _text, key="mock-config"),
     Setting("mock_command", "builder", _text, key="mock-command", operator_only=True),
     Setting("mock_chroot_name", "builder", _text, key="mock-chroot-name"),
+    # The copr builder: its project (OWNER/PROJECT), its chroot [the target's], how long to
+    # wait for a level (seconds), and Copr's configuration file, which holds the credentials:
+    # a path, so from the operator only.
+    Setting("copr_project", "builder", _text, key="copr-project"),
+    Setting("copr_chroot", "builder", _text, key="copr-chroot"),
+    Setting("copr_timeout", "builder", _count(1, 7 * 24 * 3600), key="copr-timeout"),
+    Setting("copr_config", "builder", _text, key="copr-config", operator_only=True),
     Setting("keep", "release", _count(1, 1000), 1),
     Setting("base_url", "release", _text),
     Setting("sign", "release", _text),

@@ -100,6 +100,34 @@ class Builder(Protocol):
         ...
 
 
+#: Where a builder says what it is doing (the pipeline passes its reporter's ``stage``).
+Progress = Callable[[str], None]
+#: One request's outcome in a level: its index in the level, and its result or the error that
+#: failed it (a BuildError with a one-line reason, as ``build`` raises).
+LevelOutcome = tuple[int, "BuildResult | Exception"]
+
+
+class LevelBuilder(Builder, Protocol):
+    """A builder that takes a whole dependency level at once (a build farm with its own queue:
+    one submission, one watch, instead of ``--jobs`` threads each waiting on one build).
+
+    Optional: the pipeline calls ``build_level`` when a builder has it, else ``build`` from
+    ``--jobs`` workers.  ``build`` is still needed (the app's own RPM is built with it).
+    """
+
+    def build_level(
+        self, work: Sequence[tuple[BuildRequest, Path]], progress: Progress
+    ) -> Iterator[LevelOutcome]:
+        """Build every ``(request, workdir)`` of one level; yield each one's outcome as it
+        finishes, in any order.  A request the builder yields nothing for has failed."""
+        ...
+
+
+def level_builder(builder: Builder) -> LevelBuilder | None:
+    """``builder`` if it builds whole levels at once (see :class:`LevelBuilder`), else None."""
+    return builder if callable(getattr(builder, "build_level", None)) else None  # type: ignore[return-value]
+
+
 class BuilderFactory(Protocol):
     """A builder class: its capabilities are known before it is opened."""
 
@@ -121,6 +149,7 @@ class BuilderSession(Protocol):
 REGISTRY: Mapping[str, str] = {
     "rpmbuild": "rpmdeploy.builders.rpmbuild:RpmbuildBuilder",
     "mock": "rpmdeploy.builders.mock:MockBuilder",
+    "copr": "rpmdeploy.builders.copr:CoprBuilder",
 }
 DEFAULT = "rpmbuild"
 
