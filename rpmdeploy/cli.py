@@ -591,6 +591,25 @@ def map_externals(app_dir: Path, distro: str | None, fmt: str, strict: bool) -> 
 
 
 @cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", "app_name", metavar="NAME", help="The app's name [the directory's].")
+@reports_errors
+def init(directory: Path, app_name: str | None) -> None:
+    """Create DIRECTORY as a new app directory following the WSGI deployment standard.
+
+    Writes dependencies.in, an empty external-dependencies.txt, bin/wsgiapp (a WSGI
+    application that answers) and a commented rpmdeploy.toml. Then: edit dependencies.in,
+    `rpmdeploy pin DIRECTORY`, `rpmdeploy release DIRECTORY --out REPO`.
+    """
+    from rpmdeploy.skeleton import init_app
+
+    for path in init_app(directory, app_name):
+        click.echo(f"wrote {path}", err=True)
+    click.echo(f"next: edit {directory / 'dependencies.in'}, then `rpmdeploy pin {directory}`",
+               err=True)
+
+
+@cli.command()
 def targets() -> None:
     """List the targets RPMs can be built for."""
     for name in known_targets():

@@ -26,7 +26,7 @@ import jinja2
 from rpmdeploy.errors import SpecError
 from rpmdeploy.escaping import rpm_line, rpm_text
 
-FOLDERS = ("package", "app", "publish", "verify", "mock")
+FOLDERS = ("package", "app", "publish", "verify", "mock", "init")
 
 
 def shipped_templates() -> Path:
