@@ -18,7 +18,20 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import AppDir, new_app, puppet, repin_delta_21, run_cli, throwaway_key, tree
+import rpm
+from helpers import (
+    AppDir,
+    build_rpm,
+    new_app,
+    puppet,
+    read_header,
+    repin_delta_21,
+    run_cli,
+    throwaway_key,
+    tree,
+)
+
+from rpmdeploy.render import shipped_templates
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="dnf --installroot needs root")
 
@@ -72,12 +85,12 @@ def test_release_installs_and_answers(shared: tuple[AppDir, Path], tmp_path: Pat
     assert "assumed distribution packages: libffi" in result.output
     packages = sorted(p.name for p in (repo / "Packages").iterdir())
     assert packages == [
-        "python3-alpha+fast-1-1.noarch.rpm",
-        "python3-alpha-1-1.noarch.rpm",
+        "python3-alpha+fast-1.0.0-1.noarch.rpm",
+        "python3-alpha-1.0.0-1.noarch.rpm",
         "python3-beta-0.5^post1-1.noarch.rpm",
         "python3-cext-0.1-1.x86_64.rpm",
-        "python3-delta-2-1.noarch.rpm",
-        "python3-gamma-flit-1.2~rc1-1.noarch.rpm",
+        "python3-delta-2.0-1.noarch.rpm",
+        "python3-gamma-flit-1.2.0~rc1-1.noarch.rpm",
         "shop-1.0-1.noarch.rpm",
     ]
     assert len(list((repo / "SRPMS").glob("*.src.rpm"))) == 6
@@ -130,8 +143,13 @@ def test_changing_one_pin_rebuilds_it_and_prunes_the_old(
     assert "6 packages: 2 built, 4 cached, 0 failed" in result.output
     names = {p.name for p in (repo / "Packages").iterdir()}
     assert "python3-delta-2.1-1.noarch.rpm" in names
-    assert "python3-delta-2-1.noarch.rpm" not in names
-    assert "1 pruned" in result.output or "2 pruned" in result.output
+    assert "python3-delta-2.0-1.noarch.rpm" not in names
+    # the app's version did not change, its Requires did: Release 2, saying why
+    assert "shop-1.0-2.noarch.rpm" in names and "shop-1.0-1.noarch.rpm" not in names
+    header = read_header(repo / "Packages" / "shop-1.0-2.noarch.rpm")
+    assert header[rpm.RPMTAG_CHANGELOGNAME][0] == "rpmdeploy - 1.0-2"
+    assert "- Pinned: delta 2.0 -> 2.1" in header[rpm.RPMTAG_CHANGELOGTEXT][0]
+    assert "4 pruned" in result.output  # delta 2.0-1 and shop 1.0-1, RPM and SRPM
 
 
 def test_a_failing_package_leaves_the_repo_intact(
@@ -267,13 +285,13 @@ def test_signed_release_and_tampering(shared: tuple[AppDir, Path], tmp_path: Pat
     assert checked.returncode == 0, checked.stdout
     assert "verified" in run_cli("verify", repo).output
     # Flip bytes in the payload of one published package: verify names it.
-    victim = repo / "Packages" / "python3-delta-2-1.noarch.rpm"
+    victim = repo / "Packages" / "python3-delta-2.0-1.noarch.rpm"
     data = bytearray(victim.read_bytes())
     data[-200] ^= 0xFF
     victim.write_bytes(bytes(data))
     result = run_cli("verify", repo, expect=None)
     assert result.exit_code != 0
-    assert "python3-delta-2-1.noarch.rpm" in result.output
+    assert "python3-delta-2.0-1.noarch.rpm" in result.output
     assert result.output.startswith("rpmdeploy: error: ")
 
 
@@ -302,7 +320,7 @@ def test_release_refuses_unpinned_and_pins_when_asked(
     )
     assert "delta==2.0" in app.pinned.read_text()
     assert sorted(p.name for p in (repo / "Packages").iterdir()) == [
-        "python3-delta-2-1.noarch.rpm",
+        "python3-delta-2.0-1.noarch.rpm",
         "shop-1.0-1.noarch.rpm",
     ]
 
@@ -392,3 +410,96 @@ def test_verify_with_a_key_refuses_an_unsigned_repository(
     result = run_cli("verify", repo, "--key", trusted_key, expect=None)
     assert result.exit_code != 0
     assert "is not signed" in result.output and result.output.count("\n") == 1
+
+
+# --- release numbers, changelogs, rpmlint (issue 9) -------------------------------------------
+
+
+def test_changed_template_moves_every_package_release(
+    shared: tuple[AppDir, Path], tmp_path: Path
+) -> None:
+    app, cache = shared
+    repo = tmp_path / "repo"
+    release(app.path, repo, cache, "--no-verify")
+    templates = tmp_path / "templates" / "package"
+    templates.mkdir(parents=True)
+    shipped = (shipped_templates() / "package" / "python-package.spec.j2").read_text()
+    (templates / "python-package.spec.j2").write_text(shipped + "# a site's own change\n")
+    result = release(
+        app.path, repo, cache, "--no-verify", "--template-dir", str(tmp_path / "templates")
+    )
+    assert "6 packages: 5 built, 1 cached, 0 failed" in result.output  # the app: unchanged
+    names = sorted(p.name for p in (repo / "Packages").iterdir())
+    assert "python3-delta-2.0-2.noarch.rpm" in names and "shop-1.0-1.noarch.rpm" in names
+    assert not any(n.startswith("python3-delta-2.0-1.") for n in names)
+    header = read_header(repo / "Packages" / "python3-delta-2.0-2.noarch.rpm")
+    assert header[rpm.RPMTAG_CHANGELOGNAME] == ["rpmdeploy - 2.0-2", "rpmdeploy - 2.0-1"]
+    assert header[rpm.RPMTAG_CHANGELOGTEXT][0] == "- Rebuilt: the spec templates changed"
+    # and again with the same templates: the same NEVRs, the same bytes
+    before = tree(repo)
+    release(app.path, repo, cache, "--no-verify", "--template-dir", str(tmp_path / "templates"))
+    assert tree(repo) == before
+
+
+def test_same_nevr_with_other_content_is_never_published(
+    shared: tuple[AppDir, Path], tmp_path: Path
+) -> None:
+    app, cache = shared
+    repo = tmp_path / "repo"
+    release(app.path, repo, cache, "--no-verify")
+    # Someone put another python3-delta-2.0-1 into the published repository.
+    impostor = build_rpm(tmp_path / "rpmbuild", "python3-delta", "2.0").rpm
+    shutil.copy(impostor, repo / "Packages" / "python3-delta-2.0-1.noarch.rpm")
+    before = tree(repo)
+    result = release(app.path, repo, cache, "--no-verify", expect=None)
+    assert result.exit_code != 0
+    assert "refusing to publish python3-delta-2.0-1.noarch.rpm" in result.output
+    assert result.output.splitlines()[-1].startswith("rpmdeploy: error: ")
+    assert tree(repo) == before
+
+
+def test_release_lint_finds_no_errors(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+    app, cache = shared
+    repo = tmp_path / "repo"
+    result = release(app.path, repo, cache, "--no-verify", "--lint")
+    assert "rpmlint: 13 packages checked, 0 errors" in result.output
+    assert "licences guessed or unknown (1):" in result.output  # beta: "BSD"
+    assert (repo / "rpmdeploy-licenses.json").is_file()
+
+
+def test_seed_standard_app_directory_releases_as_is(
+    shared: tuple[AppDir, Path], tmp_path: Path
+) -> None:
+    """dependencies.txt, external-dependencies.txt and bin/wsgiapp in a git checkout, and
+    nothing else: the version comes from git, the name from the directory."""
+    shop, cache = shared
+    seed = tmp_path / "seed-app"
+    (seed / "bin").mkdir(parents=True)
+    shutil.copy(shop.path / "bin" / "wsgiapp", seed / "bin" / "wsgiapp")
+    shutil.copy(shop.pinned, seed / "dependencies.txt")
+    (seed / "external-dependencies.txt").write_text("libffi\n")
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "dev",
+        "GIT_AUTHOR_EMAIL": "dev@example.invalid",
+        "GIT_COMMITTER_NAME": "dev",
+        "GIT_COMMITTER_EMAIL": "dev@example.invalid",
+        "GIT_COMMITTER_DATE": "2024-05-06T07:08:09+00:00",
+    }
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "first release"]):
+        subprocess.run(["git", "-C", str(seed), *args], env=env, check=True)
+    short = subprocess.run(
+        ["git", "-C", str(seed), "rev-parse", "--short=7", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    repo = tmp_path / "repo"
+    result = release(seed, repo, cache)
+    assert "import check: passed (200 OK" in result.output
+    app_rpm = repo / "Packages" / f"seed-app-0^20240506git{short}-1.noarch.rpm"
+    assert app_rpm.is_file(), sorted(p.name for p in (repo / "Packages").iterdir())
+    assert "- first release" in read_header(app_rpm)[rpm.RPMTAG_CHANGELOGTEXT][0]
+    subprocess.run(["git", "-C", str(seed), "tag", "v1.2.0"], check=True)
+    release(seed, repo, cache, "--no-verify")
+    assert (repo / "Packages" / "seed-app-1.2.0-1.noarch.rpm").is_file()
