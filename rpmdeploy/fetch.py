@@ -7,6 +7,7 @@ everything missing; if it fails, each package is fetched alone so the error name
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -186,6 +187,7 @@ class _Fetch:
                 shutil.copyfile(file, tmp)
                 os.replace(tmp, final)
             url = (urls or {}).get(file.name, "")
+            url = _pypi_url(file) if url == FROM_PYPI else url
             choice = {"sha256": digest, "filename": file.name, "url": url}
             self.cache.write_json(choice, "artifacts", "choices", self.choice_key(pin) + ".json")
             results[pin.name] = Artifact(pin, final, digest, url)
@@ -196,11 +198,16 @@ class _Fetch:
 
 
 _DOWNLOADING = re.compile(r"^\s*Downloading (https?://\S+)", re.MULTILINE)
+# pip names only the file for PyPI's file storage (files.pythonhosted.org), the URL otherwise.
+_FROM_PYPI = re.compile(r"^\s*Downloading ([A-Za-z0-9][A-Za-z0-9._+!-]*) \(", re.MULTILINE)
+PYPI_FILES = "https://files.pythonhosted.org/packages"
+FROM_PYPI = "pypi"  # a file pip downloaded from PyPI's file storage
 
 
 def _download_urls(log: Path, start: int) -> dict[str, str]:
     """file name -> the URL pip says it downloaded it from (``Downloading URL (size)``),
-    without credentials, query or fragment; for Source0 (rpmdeploy.specs.source_url)."""
+    without credentials, query or fragment; for Source0 (rpmdeploy.specs.source_url).  A file
+    from PyPI's file storage (pip names only the file) is marked FROM_PYPI."""
     try:
         with log.open("rb") as f:
             f.seek(start)
@@ -215,7 +222,16 @@ def _download_urls(log: Path, start: int) -> dict[str, str]:
         if "@" in host or "*" in host:  # credentials (pip shows them as ****): never recorded
             continue
         urls[path.rsplit("/", 1)[-1]] = f"{scheme}://{host}/{path}"
+    for match in _FROM_PYPI.finditer(text):
+        urls.setdefault(match.group(1), FROM_PYPI)
     return urls
+
+
+def _pypi_url(path: Path) -> str:
+    """PyPI's address of one of its files: ``packages/`` + the BLAKE2b-256 of its bytes, cut
+    2/2/60, + its name (how PyPI stores every file)."""
+    digest = hashlib.blake2b(path.read_bytes(), digest_size=32).hexdigest()
+    return f"{PYPI_FILES}/{digest[:2]}/{digest[2:4]}/{digest[4:]}/{path.name}"
 
 
 def _requirement_line(pin: Pin) -> str:

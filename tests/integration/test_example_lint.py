@@ -8,6 +8,7 @@ RPMDEPLOY_NETWORK_TESTS=1.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,14 @@ def test_example_app_is_rpmlint_clean(tmp_path: Path) -> None:
         assert header[rpm.RPMTAG_CHANGELOGNAME], path.name
         assert all(len(line) <= 80 for line in header[rpm.RPMTAG_DESCRIPTION].splitlines())
         assert not header[rpm.RPMTAG_SUMMARY].endswith(".")
+    # Source0 is the URL the wheel came from (the header keeps file names; the spec has it)
     srpm = next((repo / "SRPMS").glob("python-flask-*.src.rpm"))
-    sources = read_header(srpm)[rpm.RPMTAG_SOURCE]
-    assert any(s.startswith("https://") and s.endswith(".whl") for s in sources), sources
+    unpacked = tmp_path / "srpm"
+    unpacked.mkdir()
+    cpio = subprocess.run(["rpm2cpio", str(srpm)], capture_output=True, check=True).stdout
+    subprocess.run(["cpio", "-idm", "--quiet"], input=cpio, cwd=unpacked, check=True)
+    spec = (unpacked / "python-flask.spec").read_text()
+    assert "Source0:        https://files.pythonhosted.org/packages/" in spec
+    assert "/flask-3." in spec.split("Source0:", 1)[1].split("\n", 1)[0]
     data = json.loads((repo / "rpmdeploy-licenses.json").read_text())
     assert {row["package"] for row in data["licenses"]} >= {"python3-flask", "python3-gunicorn"}
