@@ -229,3 +229,42 @@ def test_rpmlint_finds_no_errors_in_rpms_and_srpms(built_app: BuiltApp) -> None:
     assert report.checked == 11
     assert report.errors == (), "\n".join(m.line() for m in report.errors)
     assert not any(m.check == "description-line-too-long" for m in report.messages)
+
+
+def test_strict_licenses_refuses_a_guess(built_app: BuiltApp, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cli(
+        "rpms",
+        built_app.app.path,
+        "--out",
+        out,
+        "--cache-dir",
+        built_app.cache,
+        "--strict-licenses",
+        expect=None,
+    )
+    assert result.exit_code != 0
+    error = result.output.splitlines()[-1]
+    assert error.startswith("rpmdeploy: error: licences not declared by the packages")
+    assert "python3-beta (guessed: BSD-3-Clause)" in error
+    assert not out.exists()
+
+
+def test_license_override_moves_the_release_and_says_why(
+    built_app: BuiltApp, tmp_path: Path
+) -> None:
+    app = tmp_path / "app"
+    shutil.copytree(built_app.app.path, app)
+    (app / "rpmdeploy.toml").write_text("[packages.beta]\nlicense = 'BSD-2-Clause'\n")
+    out = tmp_path / "out"
+    shutil.copytree(built_app.out, out)  # the published packages and their history
+    result = run_cli("rpms", app, "--out", out, "--cache-dir", built_app.cache)
+    assert "5 packages: 1 built, 4 cached" in result.output
+    assert "licences guessed or unknown" not in result.output
+    header = read_header(next(out.glob("RPMS/noarch/python3-beta-0.5^post1-2.noarch.rpm")))
+    assert header[rpm.RPMTAG_LICENSE] == "BSD-2-Clause"
+    assert header[rpm.RPMTAG_CHANGELOGTEXT][0] == "- Rebuilt: the licence setting changed"
+    assert header[rpm.RPMTAG_CHANGELOGNAME] == [
+        "rpmdeploy - 0.5^post1-2",
+        "rpmdeploy - 0.5^post1-1",
+    ]
