@@ -32,7 +32,7 @@ from rpmdeploy.pipeline import (
     build_rpms,
     render_app,
 )
-from rpmdeploy.release import ReleaseReport, verify_published
+from rpmdeploy.release import ReleaseReport, missing_externals_note, verify_published
 from rpmdeploy.release import release as run_release
 from rpmdeploy.targets import Target, known_targets
 
@@ -175,7 +175,8 @@ app_options = _options(
         "--version",
         "app_version",
         metavar="VERSION",
-        help="App version [rpmdeploy.toml, required there or here].",
+        help="App version [rpmdeploy.toml; default: from the app's git checkout, e.g. "
+        "1.2.0 on tag v1.2.0, 0^20240506git1a2b3c4 with no tag].",
     ),
     click.option(
         "--distro",
@@ -401,6 +402,8 @@ def app(
     loaded = settings.load(
         resolved, options, name=app_name, version=app_version, distro=distro, strict=strict
     )
+    for note in missing_externals_note(loaded):
+        click.echo(f"rpmdeploy: note: {note}", err=True)
     outcome = build_app_rpm(loaded, out, options)
     PROGRESS.package(outcome, 1, 1)
     if outcome.status == "failed":

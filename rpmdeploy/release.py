@@ -25,6 +25,7 @@ from pathlib import Path
 from rpmdeploy import licenses
 from rpmdeploy.app import app_spec_context
 from rpmdeploy.appmodel import App, AppOptions, load_app
+from rpmdeploy.externals import HINTS_FILE
 from rpmdeploy.lint import LintReport, lint
 from rpmdeploy.pin import PinOptions, compile_pins
 from rpmdeploy.pipeline import (
@@ -110,6 +111,8 @@ def _release(
         progress.stage(f"pinning dependencies.in ({resolver})")
         compile_pins(app_dir, build.target, options.pin, logs / "pin.log")
     loaded = load_app(app_dir, build.target, options.app)
+    for note in missing_externals_note(loaded):
+        progress.stage(f"note: {note}")
     # The app's own checks (bin/wsgiapp, version, external dependencies) before any build.
     app_spec_context(loaded, build.target)
     history = published_history(repo_dir)
@@ -156,6 +159,13 @@ def _release(
         repo = staged.commit()
     seconds = time.monotonic() - started
     return ReleaseReport(tuple(outcomes), repo, verification, seconds, found, linted)
+
+
+def missing_externals_note(app: App) -> list[str]:
+    """The one note a standard app directory without external-dependencies.txt gets."""
+    if app.externals is None or (app.path / HINTS_FILE).is_file():
+        return []
+    return [f"no {HINTS_FILE}: no system packages required"]
 
 
 def published_history(repo_dir: Path) -> History:

@@ -249,6 +249,17 @@ def test_missing_external_dependencies_means_none(shop: BuiltShop, tmp_path: Pat
     spec = run_cli("spec", app.path, "--cache-dir", shop.cache, "--distro", "fedora-43").output
     assert spec.count("no external-dependencies.txt: no system packages required") == 1
     assert "Requires:       libffi" not in spec
+    built = run_cli(
+        "app",
+        app.path,
+        "--out",
+        tmp_path / "out",
+        "--cache-dir",
+        shop.cache,
+        "--distro",
+        "fedora-43",
+    )
+    assert built.output.count("no external-dependencies.txt") == 1  # said once
 
 
 def test_systemd_and_sysusers_macros_when_the_target_has_them(
