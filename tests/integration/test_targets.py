@@ -56,7 +56,7 @@ def test_namespace_mode(app_factory, tmp_path: Path) -> None:  # type: ignore[no
     assert "/opt/myapp/bin/alpha-hello" in files
     assert "/opt/myapp/lib/python3.11/site-packages/alpha/__init__.py" in files
     assert not any(f.startswith("/usr/") for f in files)
-    assert alpha[rpm.RPMTAG_SOURCERPM].startswith("myapp-python3-alpha-1-1")
+    assert alpha[rpm.RPMTAG_SOURCERPM].startswith("myapp-python3-alpha-1.0.0-1")
     root = tmp_path / "root"
     install_into_root(root, rpms)
     env_code = (
@@ -91,7 +91,7 @@ def test_building_for_another_distribution(app_factory, tmp_path: Path) -> None:
     run_cli(
         "rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", "--target", "fedora-43"
     )
-    alpha = read_header(next(out.glob("RPMS/noarch/python3-alpha-1-1.fc43.noarch.rpm")))
+    alpha = read_header(next(out.glob("RPMS/noarch/python3-alpha-1.0.0-1.fc43.noarch.rpm")))
     assert "python(abi) = 3.14" in deps(alpha, "requires")
     assert "python3.14dist(alpha) = 1" in deps(alpha, "provides")
     files = file_names(alpha)
