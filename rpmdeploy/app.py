@@ -246,11 +246,12 @@ def describe_app(
         items = [f"Update to {version} (from {previous.version})"]
     else:
         items = []
-    pins = facts["pins"] if isinstance(facts["pins"], Mapping) else {}
-    before = previous.facts.get("pins") if previous is not None else {}
-    items += [f"Pinned: {line}" for line in changelog.describe_pins(before or {}, pins)]
-    if previous is not None and not items:
-        items.append(changelog.rebuilt(previous.inputs, inputs))
+    if previous is not None:  # a first release lists no pins: they are all "added"
+        pins = facts["pins"] if isinstance(facts["pins"], Mapping) else {}
+        before = previous.facts.get("pins") or {}
+        items += [f"Pinned: {line}" for line in changelog.describe_pins(before, pins)]
+        if not items:
+            items.append(changelog.rebuilt(previous.inputs, inputs))
     commit = previous.facts.get("commit") if previous is not None else None
     excerpt = appgit.subjects(app.path, str(commit) if commit else None)
     if not excerpt:

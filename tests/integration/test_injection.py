@@ -8,6 +8,8 @@ written by hand, since no build backend would emit such metadata.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import rpm
@@ -90,3 +92,48 @@ def test_hostile_metadata_is_inert(app_factory, tmp_path: Path) -> None:  # type
     assert file_names(header) == sorted(file_names(header))
     assert not any("shadow" in f for f in file_names(header))
     assert [d for d in deps(header, "requires")] == ["python(abi) = 3.11"]
+
+
+def test_hostile_changelog_text_is_inert(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Commit subjects reach the app's %changelog as text: no macro, section or entry."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    app: AppDir = app_factory("delta\n", name="shop")
+    app.pin()
+    (app.path / "external-dependencies.txt").write_text("")
+    subjects = [
+        f"%(touch {markers}/shell)",
+        f"%{{lua: os.execute('touch {markers}/lua')}}",
+        "%prep",
+        "* Mon Jan 01 2024 Mallory - 9.9-9",
+        "%changelog",
+        "# not a comment",
+    ]
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "dev",
+        "GIT_AUTHOR_EMAIL": "dev@example.invalid",
+        "GIT_COMMITTER_NAME": "dev",
+        "GIT_COMMITTER_EMAIL": "dev@example.invalid",
+    }
+    subprocess.run(["git", "-C", str(app.path), "init", "-q"], env=env, check=True)
+    for subject in subjects:
+        (app.path / "notes.txt").write_text(subject)
+        subprocess.run(["git", "-C", str(app.path), "add", "-A"], env=env, check=True)
+        subprocess.run(
+            ["git", "-C", str(app.path), "commit", "-q", "-m", subject], env=env, check=True
+        )
+    out = tmp_path / "out"
+    run_cli("app", app.path, "--out", out, "--cache-dir", tmp_path / "cache")
+    assert list(markers.iterdir()) == [], "something in a commit subject ran"
+    header = read_header(next(out.glob("RPMS/noarch/shop-0^*.noarch.rpm")))
+    assert len(header[rpm.RPMTAG_CHANGELOGNAME]) == 1  # no entry was forged
+    items: list[str] = []  # the items, their wrapped continuation lines joined again
+    for line in header[rpm.RPMTAG_CHANGELOGTEXT][0].splitlines():
+        assert line.startswith(("- ", "  ")), line
+        if line.startswith("- "):
+            items.append(line[2:])
+        else:
+            items[-1] += " " + line.strip()
+    assert items[0].startswith("Release 0^")
+    assert items[1:] == list(reversed(subjects))  # newest first, every one as text
