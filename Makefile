@@ -28,7 +28,7 @@ DNF_PACKAGES := rpm-build rpm-sign createrepo_c python3-rpm python3-devel gcc dn
 APT_TEST_PACKAGES := puppet systemd make
 DNF_TEST_PACKAGES := puppet systemd make
 
-.PHONY: help rpms test lint bench bench-mock clean system-deps test-system-deps venv test-venv test-deps
+.PHONY: help rpms test lint bench bench-mock bench-copr clean system-deps test-system-deps venv test-venv test-deps
 
 help:
 	@echo "make rpms     release $(APP) into $(OUT) (TARGET=$(TARGET) JOBS=$(JOBS) SIGN=KEYID BASE_URL=URL)"
@@ -36,6 +36,7 @@ help:
 	@echo "make lint     ruff and mypy only"
 	@echo "make bench    benchmarks: rpms against plain rpmbuild, pin against uv and pip-compile"
 	@echo "make bench-mock   the mock builder against plain mock --rebuild (needs mock)"
+	@echo "make bench-copr   the copr builder's own overhead against the stand-in Copr (fake builds)"
 	@echo "make clean    remove $(OUT) and build leftovers"
 
 rpms: venv
@@ -57,6 +58,11 @@ bench: test-venv test-deps
 # The mock builder against plain `mock --rebuild` per package (needs mock).
 bench-mock: test-venv test-deps
 	$(BIN)/python bench/bench_mock.py
+
+# The copr builder's submission, polling and download overhead, against the tests' stand-in
+# Copr with instant fake builds (bench only), for 50 and 200 packages.
+bench-copr: test-venv test-deps
+	$(BIN)/python bench/bench_copr.py
 
 # System packages: installed only when a tool is missing, so reruns stay quick.
 system-deps:

@@ -241,7 +241,7 @@ class CoprBuilder:
         with ThreadPoolExecutor(max_workers=4) as pool:
             submitted += list(pool.map(lambda item: self._create(item, batch, progress), rest))
         self.previous = first.build.id if first.build else None
-        return [item for item in submitted if item.build is not None]
+        return submitted
 
     def _create(self, item: _Work, batch: dict[str, int], progress: Progress) -> _Work:
         options: dict[str, object] = {"chroots": [self.chroot]}

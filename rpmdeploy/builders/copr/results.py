@@ -101,14 +101,18 @@ class Repository:
         """Download one package into ``dest_dir``; refused unless its checksum matches."""
         dest = dest_dir / entry.file_name
         digest = hashlib.new(entry.algorithm)
-        size = 0
-        with dest.open("wb") as out:
-            for chunk in stream(
-                self.url + entry.href, min(MAX_PACKAGE, max(entry.size, 0) or MAX_PACKAGE)
-            ):
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
+        limit = min(MAX_PACKAGE, entry.size if entry.size > 0 else MAX_PACKAGE)
+        try:
+            with dest.open("wb") as out:
+                for chunk in stream(self.url + entry.href, limit):
+                    digest.update(chunk)
+                    out.write(chunk)
+        except _TooLarge:
+            dest.unlink(missing_ok=True)
+            raise BuildError(
+                f"{entry.file_name} from Copr does not match the repository metadata: larger "
+                f"than its {entry.size} bytes: refused"
+            ) from None
         if digest.hexdigest() != entry.checksum:
             dest.unlink(missing_ok=True)
             raise BuildError(
@@ -207,6 +211,10 @@ def _capped(data: bytes) -> bytes:
     return data
 
 
+class _TooLarge(BuildError):
+    """A download longer than announced (or than rpmdeploy reads)."""
+
+
 # --- HTTP ---------------------------------------------------------------------------------------
 
 
@@ -224,7 +232,7 @@ def stream(url: str, limit: int) -> Iterator[bytes]:
             for chunk in response.iter_content(1024 * 1024):
                 read += len(chunk)
                 if read > limit:
-                    raise BuildError(f"downloading {url}: larger than expected ({limit} bytes)")
+                    raise _TooLarge(f"downloading {url}: larger than expected ({limit} bytes)")
                 yield chunk
     except requests.RequestException as exc:
         raise BuildError(f"downloading {url}: {type(exc).__name__}") from None
