@@ -83,8 +83,9 @@ def checkout(app_dir: Path) -> Checkout | None:
 
 
 def subjects(app_dir: Path, since: str | None, limit: int = MAX_SUBJECTS) -> list[str]:
-    """Subjects of the commits after ``since`` up to HEAD (newest first), at most ``limit``;
-    without ``since`` (or when git no longer knows it) the last ``limit`` commits."""
+    """Subjects of the commits after ``since`` up to HEAD that touch the app directory
+    (newest first), at most ``limit``; without ``since`` (or when git no longer knows it) the
+    last ``limit`` such commits."""
     revision = "HEAD"
     if since and _HASH.match(since):
         try:
@@ -93,7 +94,8 @@ def subjects(app_dir: Path, since: str | None, limit: int = MAX_SUBJECTS) -> lis
         except RpmdeployError:
             revision = "HEAD"
     try:
-        text = _git(app_dir, "log", f"--max-count={limit}", "--format=%s", revision, "--")
+        # Only commits that touch the app directory (it may be one folder of a larger repo).
+        text = _git(app_dir, "log", f"--max-count={limit}", "--format=%s", revision, "--", ".")
     except RpmdeployError:
         return []
     return [line.strip() for line in text.splitlines() if line.strip()]

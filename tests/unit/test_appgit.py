@@ -87,3 +87,14 @@ def test_subjects_since_a_commit(repo: Path) -> None:
     assert appgit.subjects(repo, since) == ["third %(touch /tmp/x)", "second"]
     assert appgit.subjects(repo, None, limit=2) == ["third %(touch /tmp/x)", "second"]
     assert appgit.subjects(repo, "0" * 40)[-1] == "first"  # unknown commit: the recent ones
+
+
+def test_subjects_only_of_the_app_directory(repo: Path) -> None:
+    app = repo / "apps" / "shop"
+    app.mkdir(parents=True)
+    (app / "bin").mkdir()
+    (app / "bin" / "wsgiapp").write_text("application = None\n")
+    git(repo, "add", "apps")
+    git(repo, "commit", "-q", "-m", "shop: first")
+    commit(repo, "elsewhere in the repo")
+    assert appgit.subjects(app, None) == ["shop: first"]
