@@ -96,6 +96,7 @@ class Remote:
         self._copr_error: type[Exception] = CoprException
         self._not_found: type[Exception] = CoprNoResultException
         self.project = project
+        self.changed = ""  # what ensure_project changed in the project, for the user
         self._secrets: tuple[str, ...] = ()
         path = str(Path(config_path).expanduser()) if config_path else None
         if path is not None and not Path(path).is_file():
@@ -139,7 +140,6 @@ class Remote:
         Returns the URL and leaves a note of what was changed in ``self.changed``.
         """
         owner, name = self.project.owner, self.project.name
-        self.changed = ""
         proxy = self.client.project_proxy
         try:
             project = self._call(proxy.get, owner, name, what=f"reading {self.project}", raw=True)
@@ -244,7 +244,8 @@ def _read_config(client: Any, path: str | None, copr_error: type[Exception]) -> 
         return client.create_from_config_file(path)
     except copr_error as exc:
         text = str(exc)
-        safe = text if text.startswith(("File ", "The `copr_url`")) else "malformed"
+        missing = re.fullmatch(r"File .* is missing\.", text) is not None
+        safe = text if missing or text.startswith("The `copr_url`") else "malformed"
         raise UsageError(f"Copr configuration {where}: {safe}") from None
     except (KeyError, ValueError, AttributeError) as exc:
         raise UsageError(f"Copr configuration {where}: malformed ({type(exc).__name__})") from None
