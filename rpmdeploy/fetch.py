@@ -13,8 +13,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import (
@@ -29,6 +28,7 @@ from packaging.utils import (
 from rpmdeploy._run import isolated_pip_env, log_tail, run
 from rpmdeploy.cache import Cache, sha256_file, stable_key
 from rpmdeploy.errors import FetchError
+from rpmdeploy.indexes import download, find_sdist
 from rpmdeploy.pin import Pin, PinnedSet
 from rpmdeploy.targets import Target
 
@@ -86,6 +86,8 @@ class _Fetch:
     options: FetchOptions
     cache: Cache
     log: Path
+    # Why pip found no wheel for a pin (reported if its sdist cannot be had either).
+    wheel_errors: dict[str, str] = field(default_factory=dict)
 
     def choice_key(self, pin: Pin) -> str:
         """Which file pip picked for this pin depends on the target and on forced sdists."""
@@ -112,22 +114,44 @@ class _Fetch:
         return Artifact(pin, path, choice["sha256"], str(choice.get("url", "")))
 
     def download(self, pins: list[Pin]) -> dict[str, Artifact]:
-        try:
-            return self.download_batch(pins)
-        except FetchError:
-            if len(pins) == 1:
-                raise
-        # The batch failed: fetch one by one so the error names every package that fails.
+        """Wheels with pip (``--only-binary``: pip never runs package code for a wheel);
+        sdists found by their pinned hash and downloaded directly, since pip would run their
+        build code to prepare metadata (rpmdeploy.indexes)."""
+        sdists = [p for p in pins if self.options.wants_sdist(p.name)]
+        wheels = [p for p in pins if not self.options.wants_sdist(p.name)]
         results: dict[str, Artifact] = {}
         errors: list[str] = []
-        for pin in pins:
+        if wheels:
             try:
-                results.update(self.download_batch([pin]))
+                results.update(self.download_batch(wheels))
+            except FetchError:
+                # The batch failed: one by one, so each pin without a fitting wheel falls
+                # back to its sdist and the error names every package that fails.
+                for pin in wheels:
+                    try:
+                        results.update(self.download_batch([pin]))
+                    except FetchError as exc:
+                        sdists.append(pin)
+                        self.wheel_errors[pin.name] = str(exc)
+        for pin in sdists:
+            try:
+                results.update(self.download_sdist(pin))
             except FetchError as exc:
-                errors.append(str(exc))
+                # pip's reason for no wheel says more, unless the sdist was there but wrong.
+                wheel = self.wheel_errors.get(pin.name)
+                errors.append(str(exc) if "does not match" in str(exc) or not wheel else wheel)
         if errors:
             raise FetchError("; ".join(errors))
         return results
+
+    def download_sdist(self, pin: Pin) -> dict[str, Artifact]:
+        base = self.pinned.source.parent if self.pinned.source else None
+        found = find_sdist(pin, self.pinned.index, base)
+        with tempfile.TemporaryDirectory(prefix="rpmdeploy-fetch-") as tmp:
+            dest = Path(tmp) / "dl"
+            download(found, dest)
+            url = found.url if found.url.startswith(("https:", "http:")) else ""
+            return self.store([pin], dest, {found.filename: url} if url else {})
 
     def download_batch(self, pins: list[Pin]) -> dict[str, Artifact]:
         base = self.pinned.source.parent if self.pinned.source else None
@@ -147,7 +171,8 @@ class _Fetch:
                 "--dest",
                 str(dest),
                 *self.pinned.index.pip_args(base),
-                *_binary_args(pins, self.options),
+                "--only-binary",
+                ALL,
                 *_platform_args(self.target),
                 "--requirement",
                 str(reqfile),
@@ -239,37 +264,37 @@ def _requirement_line(pin: Pin) -> str:
     return f"{pin.requirement} {hashes}\n"
 
 
-def _binary_args(pins: Iterable[Pin], options: FetchOptions) -> list[str]:
-    if ALL in options.no_binary:
-        return ["--no-binary", ALL]
-    forced = sorted(p.name for p in pins if options.wants_sdist(p.name))
-    return ["--no-binary", ",".join(forced)] if forced else []
-
-
 def _platform_args(target: Target) -> list[str]:
-    """Make pip choose wheels for the target's Python and glibc instead of the host's."""
+    """Make pip choose wheels for the target's Python and glibc instead of the host's.
+
+    pip expands only ``manylinux2014``/``manylinux2010`` to older tags, so every manylinux tag
+    the target's glibc allows is passed (PEP 600 and the legacy aliases).  Never musllinux,
+    never a plain ``linux_ARCH`` wheel (built for some machine, not for a glibc baseline).
+    ``--python-version`` is the full version: X.Y alone means X.Y.0 for Requires-Python.
+    """
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
     if target.glibc is None:  # the host: pip's own platform is right
-        return (
-            [] if target.python_version == running else ["--python-version", target.python_version]
-        )
-    glibc = target.glibc.replace(".", "_")
-    return [
-        "--python-version",
-        target.python_version,
-        "--implementation",
-        "cp",
-        "--abi",
-        target.python_tag,
-        "--abi",
-        "abi3",
-        "--abi",
-        "none",
-        "--platform",
-        f"manylinux_{glibc}_{target.arch}",  # pip expands this to older manylinux tags too
-        "--platform",
-        f"linux_{target.arch}",
-    ]
+        if target.python_version == running:
+            return []
+        return ["--python-version", target.python_full_version]
+    args = ["--python-version", target.python_full_version, "--implementation", "cp"]
+    for abi in (target.python_tag, "abi3", "none"):
+        args += ["--abi", abi]
+    for tag in manylinux_tags(target.glibc, target.arch):
+        args += ["--platform", tag]
+    return args
+
+
+def manylinux_tags(glibc: str, arch: str) -> list[str]:
+    """Every manylinux platform tag a system with glibc ``X.Y`` on ``arch`` can install,
+    newest first (PEP 600 ``manylinux_X_Y`` and the PEP 513/571/599 aliases)."""
+    major, minor = (int(part) for part in glibc.split(".")[:2])
+    tags = [f"manylinux_{major}_{m}_{arch}" for m in range(minor, 4, -1)]
+    legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+    for floor, alias in legacy.items():
+        if minor >= floor and (floor != 5 or arch in ("x86_64", "i686")):
+            tags.append(f"{alias}_{arch}")
+    return tags
 
 
 def _artifact_project(filename: str) -> NormalizedName | None:
