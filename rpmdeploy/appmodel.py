@@ -23,7 +23,7 @@ from rpmdeploy.externals import (
     rpm_build_requires,
     rpm_requires,
 )
-from rpmdeploy.pin import PinnedSet, read_pins
+from rpmdeploy.pin import BUILD_PINNED_FILE, PinnedSet, read_build_pins, read_pins
 from rpmdeploy.targets import Target
 
 
@@ -70,6 +70,8 @@ class App:
     settings: AppSettings
     externals: AppExternals | None = None  # None: not needed by this command
     no_binary: frozenset[str] = field(default_factory=frozenset)
+    # build-dependencies.txt: the sdists' pinned build backends (None: the app has none).
+    build_pins: PinnedSet | None = None
 
     def needs_externals(self) -> AppExternals:
         if self.externals is None:
@@ -95,7 +97,8 @@ def load_app(path: Path, target: Target, options: AppOptions, *, externals: bool
     """
     pins = read_pins(path, target)
     mapped = map_externals(path, target, options.distro, options.strict) if externals else None
-    return App(path, pins, options.settings, mapped, options.no_binary)
+    build = read_build_pins(path, target) if (path / BUILD_PINNED_FILE).is_file() else None
+    return App(path, pins, options.settings, mapped, options.no_binary, build)
 
 
 def map_externals(

@@ -51,7 +51,7 @@ from rpmdeploy.changelog import describe_package
 from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.fetch import Artifact, FetchOptions, fetch_artifacts
 from rpmdeploy.metadata import read_wheel_metadata
-from rpmdeploy.pin import Pin
+from rpmdeploy.pin import Pin, PinnedSet
 from rpmdeploy.releases import HISTORY_FILE, History, Planned, check_replacements
 from rpmdeploy.render import render
 from rpmdeploy.specs import (
@@ -97,6 +97,9 @@ class PackageOutcome:
     error: str | None = None
     seconds: float = 0.0
     note: str | None = None  # something the user should know (a damaged cache entry rebuilt)
+    # A pinned build dependency, built only so that later builds find it (a builder that
+    # builds in the target installs it from its local repository): never published.
+    build_only: bool = False
     license: licenses.Finding | None = None  # a Python package's licence, and how sure
 
 
@@ -147,6 +150,8 @@ class BuildSession:
     # Work directories made in this run; whatever is left of them when the run ends
     # (interrupted, say) is removed.
     workdirs: set[Path] = field(default_factory=set)
+    # Pinned build dependencies built in this run (for a builder that builds in the target).
+    build_pins: tuple[Pin, ...] = ()
     # Release numbers and changelogs (rpmdeploy.releases), updated as packages are planned.
     history: History = field(default_factory=History)
 
@@ -169,6 +174,16 @@ def build_session(
             app.pins, options.target, options.fetch, options.cache, logs / "fetch.log"
         )
     in_target = builder_class(options.builder).capabilities.in_target
+    build_pins = _build_pins(app) if fetch and in_target else ()
+    if build_pins and app.build_pins is not None:
+        # Built first, found by later builds in the chroot; kept out of what is published.
+        progress.stage(f"fetching {len(build_pins)} pinned build dependencies")
+        pinned = PinnedSet(build_pins, app.build_pins.index, app.build_pins.source)
+        artifacts.update(
+            fetch_artifacts(
+                pinned, options.target, options.fetch, options.cache, logs / "fetch.log"
+            )
+        )
     wheels = WheelContext(options.target, options.cache, app.pins, artifacts, in_target)
     context = BuilderContext(
         target=options.target,
@@ -179,12 +194,25 @@ def build_session(
     )
     with open_builder(options.builder, context) as builder:
         session = BuildSession(app, options, builder, wheels, artifacts, logs, progress)
-        session = dataclasses.replace(session, history=history or History())
+        session = dataclasses.replace(session, history=history or History(), build_pins=build_pins)
         try:
             yield session
         finally:
             for workdir in list(session.workdirs):
                 shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _build_pins(app: App) -> tuple[Pin, ...]:
+    """The app's pinned build dependencies that are not run-time pins already."""
+    if app.build_pins is None:
+        return ()
+    runtime = {pin.name for pin in app.pins.pins}
+    return tuple(pin for pin in app.build_pins.pins if pin.name not in runtime)
+
+
+def published(outcomes: Sequence[PackageOutcome]) -> list[PackageOutcome]:
+    """What goes into a repository or --out: everything but build-only packages."""
+    return [o for o in outcomes if not o.build_only]
 
 
 def run_log_dir(options: RpmsOptions) -> Path:
@@ -200,15 +228,15 @@ def build_rpms(
     history = History.load(out / HISTORY_FILE)
     with build_session(app, options, progress, history=history) as session:
         outcomes = build_dependencies(session)
-    published = None
+    written = None
     if not any(o.status in ("failed", "skipped") for o in outcomes):
         if options.metadata.strict_licenses:
             licenses.check_strict(o.license for o in outcomes if o.license is not None)
-        publish(outcomes, out, history)
+        publish(published(outcomes), out, history)
         found = [o.license for o in outcomes if o.license is not None]
         (out / licenses.LICENSES_FILE).write_text(licenses.findings_json(found))
-        published = out
-    return RpmsReport(tuple(outcomes), published, time.monotonic() - started)
+        written = out
+    return RpmsReport(tuple(outcomes), written, time.monotonic() - started)
 
 
 # --- the pinned packages -----------------------------------------------------------------------
@@ -229,8 +257,10 @@ class Job:
 
 
 def build_dependencies(session: BuildSession) -> list[PackageOutcome]:
-    """Build every pin of the session's app (no publishing); outcomes in pin order."""
-    pins = session.app.pins.pins
+    """Build every pin of the session's app (no publishing); outcomes in pin order, then the
+    pinned build dependencies a builder in the target needs (``build_only``)."""
+    pins = (*session.app.pins.pins, *session.build_pins)
+    build_only = {pin.name for pin in session.build_pins}
     options = session.options
     fingerprint = templates_fingerprint(options.template_dir)
     counter = _Counter(session.progress, len(pins))
@@ -281,7 +311,11 @@ def build_dependencies(session: BuildSession) -> list[PackageOutcome]:
     failed = {binary_name(n, options.target) for n, o in outcomes.items() if o.status == "failed"}
     for name, outcome in run_jobs(session, jobs, failed, counter).items():
         outcomes[by_name[name]] = outcome
-    return [_with_license(session, outcomes[p.name], plans[p.name][0]) for p in pins]
+    done = [_with_license(session, outcomes[p.name], plans[p.name][0]) for p in pins]
+    return [
+        dataclasses.replace(o, build_only=p.name in build_only)
+        for o, p in zip(done, pins, strict=True)
+    ]
 
 
 def run_jobs(

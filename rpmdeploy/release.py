@@ -36,6 +36,7 @@ from rpmdeploy.pipeline import (
     build_app,
     build_dependencies,
     build_session,
+    published,
     run_log_dir,
 )
 from rpmdeploy.puppet import render_puppet_manifest, render_repo_file
@@ -136,8 +137,8 @@ def _release(
     )
     record = _record(loaded, app, options)
     inputs = repo_inputs(
-        [r for o in outcomes for r in o.rpms],
-        [o.srpm for o in outcomes if o.srpm is not None],
+        [r for o in published(outcomes) for r in o.rpms],
+        [o.srpm for o in published(outcomes) if o.srpm is not None],
         keep=options.keep,
         signing=options.signing,
         extra_files={
@@ -193,7 +194,7 @@ def _published_packages(repo_dir: Path) -> list[RpmFile]:
 
 
 def _lint(outcomes: list[PackageOutcome], logs: Path, progress: Reporter) -> LintReport:
-    paths = [p for o in outcomes for p in (*o.rpms, *([o.srpm] if o.srpm else []))]
+    paths = [p for o in published(outcomes) for p in (*o.rpms, *([o.srpm] if o.srpm else []))]
     progress.stage(f"rpmlint on {len(paths)} packages")
     return lint(paths, logs / "rpmlint.log")
 
