@@ -28,7 +28,7 @@ from packaging.utils import (
 from rpmdeploy._run import isolated_pip_env, log_tail, run
 from rpmdeploy.cache import Cache, sha256_file, stable_key
 from rpmdeploy.errors import FetchError
-from rpmdeploy.indexes import download, find_sdist
+from rpmdeploy.indexes import check_reachable, download, find_sdist
 from rpmdeploy.pin import Pin, PinnedSet
 from rpmdeploy.targets import Target
 
@@ -73,6 +73,7 @@ def fetch_artifacts(
         else:
             found[pin.name] = cached
     if missing:
+        check_reachable(pinned.index)
         found.update(fetch.download(missing))
     return {pin.name: found[pin.name] for pin in pinned.pins}
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import ssl
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -62,6 +63,26 @@ def find_sdist(pin: Pin, index: IndexOptions, base: Path | None) -> Found:
         f"{pin.requirement}: no matching distribution found on the configured indexes "
         "(no wheel fits the target and no sdist has a pinned hash)"
     )
+
+
+def check_reachable(index: IndexOptions, timeout: float = 5.0) -> None:
+    """Fail at once, naming the cause, when an index of ``index`` cannot be reached.
+
+    pip and uv retry a dead index for a minute and then say only that nothing matched; one
+    request per index up front turns "connection refused" into the error itself.
+    """
+    urls = [] if index.no_index else [index.index_url or "https://pypi.org/simple"]
+    urls += list(index.extra_index_urls) if not index.no_index else []
+    urls += [link for link in index.find_links if link.startswith(("http://", "https://"))]
+    for url in urls:
+        try:
+            with _open(url, timeout=timeout):
+                pass
+        except urllib.error.HTTPError:
+            continue  # it answered: a 404 for the root page is still a reachable index
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise FetchError(f"cannot reach the index {_public(url)}: {reason}") from None
 
 
 def download(found: Found, dest: Path) -> Path:
@@ -187,7 +208,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open(url: str, accept: str = "*/*"):  # type: ignore[no-untyped-def]
+def _open(url: str, accept: str = "*/*", timeout: float = _TIMEOUT):  # type: ignore[no-untyped-def]
     scheme = urllib.parse.urlparse(url).scheme
     if scheme == "file":
         return open(urllib.request.url2pathname(urllib.parse.urlparse(url).path), "rb")  # noqa: SIM115
@@ -196,7 +217,7 @@ def _open(url: str, accept: str = "*/*"):  # type: ignore[no-untyped-def]
     cafile = os.environ.get("SSL_CERT_FILE") or os.environ.get("PIP_CERT")
     context = ssl.create_default_context(cafile=cafile) if cafile else None
     request = urllib.request.Request(url, headers={"User-Agent": "rpmdeploy", "Accept": accept})
-    return urllib.request.urlopen(request, timeout=_TIMEOUT, context=context)  # noqa: S310
+    return urllib.request.urlopen(request, timeout=timeout, context=context)  # noqa: S310
 
 
 def _public(url: str) -> str:

@@ -107,3 +107,28 @@ def test_a_tampered_cache_is_not_reused(app_factory, tmp_path: Path) -> None:  #
     [published] = second.glob("RPMS/noarch/python3-delta-*.rpm")
     assert b"TAMPERED" not in published.read_bytes()
     assert (cache / "corrupt").is_dir()  # kept aside for whoever wants to look
+
+
+def test_an_unreachable_index_is_named_at_once(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A closed local port: the error says so within seconds, not pip's "no matching
+    distribution" a minute later."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends
+    app = pinned_app(app_factory, "delta\n")
+    text = app.pinned.read_text().replace(
+        "--no-index", f"--index-url http://127.0.0.1:{port}/simple"
+    )
+    app.pinned.write_text(
+        "\n".join(ln for ln in text.splitlines() if "find-links" not in ln) + "\n"
+    )
+    started = time.monotonic()
+    result = run_cli(
+        "rpms", app.path, "--out", tmp_path / "o", "--cache-dir", tmp_path / "c", expect=1
+    )
+    assert time.monotonic() - started < 15
+    assert f"cannot reach the index http://127.0.0.1:{port}/simple" in result.output
+    assert "Connection refused" in result.output
