@@ -608,8 +608,9 @@ def init(directory: Path, app_name: str | None) -> None:
 
     for path in init_app(directory, app_name):
         click.echo(f"wrote {path}", err=True)
-    click.echo(f"next: edit {directory / 'dependencies.in'}, then `rpmdeploy pin {directory}`",
-               err=True)
+    click.echo(
+        f"next: edit {directory / 'dependencies.in'}, then `rpmdeploy pin {directory}`", err=True
+    )
 
 
 @cli.command()
