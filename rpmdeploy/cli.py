@@ -6,6 +6,7 @@ line on stderr and the error's exit code; ``--debug`` shows the traceback instea
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from rpmdeploy import __version__, builders, settings
+from rpmdeploy import __version__, builders, jsonreport, settings
 from rpmdeploy.cache import Cache, default_cache_dir
 from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.externals import FORMATS, report
@@ -34,7 +35,7 @@ from rpmdeploy.pipeline import (
 )
 from rpmdeploy.release import ReleaseReport, missing_externals_note, verify_published
 from rpmdeploy.release import release as run_release
-from rpmdeploy.targets import Target, known_targets
+from rpmdeploy.targets import Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,6 +55,8 @@ def reports_errors(func: F) -> F:
                 raise
             message = " ".join(str(exc).split("\n"))  # one line, whatever a library said
             click.echo(f"rpmdeploy: error: {message}", err=True)
+            if kwargs.get("output_format") == "json":
+                _json(jsonreport.error(message, exc.exit_code))
             sys.exit(exc.exit_code)
         except OSError as exc:  # a read-only or full disk, a missing file: one line too
             if debug:
@@ -226,6 +229,16 @@ index_options = _options(
     click.option("--no-index", is_flag=True, help="Use no index: only --find-links."),
 )
 
+format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one document on stdout (schema rpmdeploy/data/report.schema.json, versioned; "
+    "errors too); progress stays on stderr.",
+)
+
 jobs_option = click.option(
     "--jobs",
     "-j",
@@ -340,12 +353,14 @@ def pin(
 @jobs_option
 @no_binary_options
 @build_options
+@format_option
 @reports_errors
 def rpms(
     app_dir: Path,
     out: Path,
     no_binary: tuple[str, ...],
     all_sdists: bool,
+    output_format: str,
     **given: Any,
 ) -> None:
     """Build one SRPM and binary RPM per pin of APP_DIR/dependencies.txt.
@@ -364,6 +379,8 @@ def rpms(
     click.echo(f"building RPMs for {app_dir} (target {_describe(options.target)})", err=True)
     result = build_rpms(app, out, options, progress=PROGRESS)
     _print_summary(result)
+    if output_format == "json":
+        _json(jsonreport.rpms(result))
     if result.failed:
         sys.exit(1)
 
@@ -379,6 +396,7 @@ def rpms(
 )
 @app_options
 @build_options
+@format_option
 @reports_errors
 def app(
     app_dir: Path,
@@ -387,6 +405,7 @@ def app(
     app_version: str | None,
     distro: str | None,
     strict: bool,
+    output_format: str,
     **given: Any,
 ) -> None:
     """Build the app's own RPM from APP_DIR.
@@ -406,6 +425,8 @@ def app(
         click.echo(f"rpmdeploy: note: {note}", err=True)
     outcome = build_app_rpm(loaded, out, options)
     PROGRESS.package(outcome, 1, 1)
+    if output_format == "json":
+        _json(jsonreport.app(outcome, out))
     if outcome.status == "failed":
         click.echo(f"FAILED {outcome.name} {outcome.version}: {outcome.error}", err=True)
         click.echo(f"       log: {outcome.log}", err=True)
@@ -496,6 +517,7 @@ def spec(
 @no_binary_options
 @app_options
 @build_options
+@format_option
 @reports_errors
 def release(
     app_dir: Path,
@@ -512,6 +534,7 @@ def release(
     app_version: str | None,
     distro: str | None,
     strict: bool,
+    output_format: str,
     **given: Any,
 ) -> None:
     """Build everything and publish a verified yum repository: what `make rpms` runs.
@@ -540,6 +563,8 @@ def release(
         click.echo(f"rpmdeploy: warning: {mismatch}", err=True)
     result = run_release(app_dir, repo_dir, options, progress=PROGRESS)
     _print_release(result)
+    if output_format == "json":
+        _json(jsonreport.release(result))
     if result.repo is None:
         sys.exit(1)
 
@@ -551,8 +576,9 @@ def release(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Public key to check signatures against [the one in the repository].",
 )
+@format_option
 @reports_errors
-def verify(repo_dir: Path, key: Path | None) -> None:
+def verify(repo_dir: Path, key: Path | None, output_format: str) -> None:
     """Prove REPO_DIR installs: repoclosure, then dnf installs the app into an empty root.
 
     The host is untouched (a private installroot, dnf configuration and cache). Signatures
@@ -561,7 +587,11 @@ def verify(repo_dir: Path, key: Path | None) -> None:
     cannot be installed here are declared by a stand-in package, and the report lists them.
     """
     log = Cache(default_cache_dir()).dir("logs") / f"verify-{os.getpid()}.log"
-    click.echo(verify_published(repo_dir, log, key).text())
+    report = verify_published(repo_dir, log, key)
+    if output_format == "json":
+        _json(jsonreport.verify(report))
+    else:
+        click.echo(report.text())
 
 
 @cli.command("map-externals")
@@ -614,10 +644,24 @@ def init(directory: Path, app_name: str | None) -> None:
 
 
 @cli.command()
-def targets() -> None:
-    """List the targets RPMs can be built for."""
-    for name in known_targets():
-        click.echo(name)
+@format_option
+def targets(output_format: str) -> None:
+    """List the targets RPMs can be built for: name, Python, dist tag, glibc, arches."""
+    if output_format == "json":
+        _json(jsonreport.targets())
+        return
+    for row in jsonreport.targets()["targets"]:
+        if row["name"] == "host":
+            click.echo("host  (this machine's python3 and rpmbuild)")
+            continue
+        click.echo(
+            f"{row['name']:<20} Python {row['python_full']:<8} {row['dist'] or '':<10} "
+            f"glibc {row['glibc']:<5} {', '.join(row['arches'])}"
+        )
+
+
+def _json(document: dict[str, Any]) -> None:
+    click.echo(json.dumps(document, indent=1, sort_keys=True))
 
 
 def _describe(target: Target) -> str:

@@ -100,6 +100,7 @@ class PackageOutcome:
     # A pinned build dependency, built only so that later builds find it (a builder that
     # builds in the target installs it from its local repository): never published.
     build_only: bool = False
+    artifact: str | None = None  # the wheel or sdist it was built from (file name)
     license: licenses.Finding | None = None  # a Python package's licence, and how sure
 
 
@@ -313,7 +314,9 @@ def build_dependencies(session: BuildSession) -> list[PackageOutcome]:
         outcomes[by_name[name]] = outcome
     done = [_with_license(session, outcomes[p.name], plans[p.name][0]) for p in pins]
     return [
-        dataclasses.replace(o, build_only=p.name in build_only)
+        dataclasses.replace(
+            o, build_only=p.name in build_only, artifact=session.artifacts[p.name].filename
+        )
         for o, p in zip(done, pins, strict=True)
     ]
 

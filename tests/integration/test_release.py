@@ -503,3 +503,24 @@ def test_seed_standard_app_directory_releases_as_is(
     subprocess.run(["git", "-C", str(seed), "tag", "v1.2.0"], check=True)
     release(seed, repo, cache, "--no-verify")
     assert (repo / "Packages" / "seed-app-1.2.0-1.noarch.rpm").is_file()
+
+
+def test_release_and_verify_json(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
+    import jsonschema
+    from importlib import resources
+
+    schema = json.loads(
+        resources.files("rpmdeploy").joinpath("data", "report.schema.json").read_text()
+    )
+    app, cache = shared
+    repo = tmp_path / "repo"
+    out = release(app.path, repo, cache, "--format", "json").output
+    doc = json.loads(out[out.index("{\n") :])
+    jsonschema.validate(doc, schema)
+    assert doc["ok"] and doc["repository"]["path"] == str(repo)
+    assert doc["verification"]["proven"]["import_check"] == "passed"
+    assert "python3-delta-2.0-1.noarch.rpm" in " ".join(doc["repository"]["added"])
+    verified = run_cli("verify", repo, "--format", "json").output
+    vdoc = json.loads(verified[verified.index("{\n") :])
+    jsonschema.validate(vdoc, schema)
+    assert vdoc["kind"] == "verify" and vdoc["package"] == "shop"

@@ -1,0 +1,171 @@
+"""Machine-readable results: what ``--format json`` prints, one document per command.
+
+Every document has ``"schema": "rpmdeploy/<kind>"`` and ``"version"`` (this module's
+:data:`SCHEMA_VERSION`, raised when a field changes meaning or goes away; new fields may be
+added within a version).  The JSON Schema is shipped as ``rpmdeploy/data/report.schema.json``
+and the tests validate every document against it.  Paths are absolute strings; times are
+seconds.  A failure is a document too (``"kind": "error"``), so a CI job always gets JSON on
+stdout whatever happened, and the exit code says whether it worked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rpmdeploy.distributions import releases
+from rpmdeploy.pipeline import PackageOutcome, RpmsReport
+from rpmdeploy.release import ReleaseReport
+from rpmdeploy.repo import RepoReport
+from rpmdeploy.verify import VerifyReport
+
+SCHEMA_VERSION = 1
+Json = dict[str, Any]
+
+
+def document(kind: str, body: Json) -> Json:
+    return {"schema": f"rpmdeploy/{kind}", "version": SCHEMA_VERSION, "kind": kind, **body}
+
+
+def error(message: str, exit_code: int) -> Json:
+    return document("error", {"error": message, "exit_code": exit_code})
+
+
+def rpms(report: RpmsReport, logs: Path | None = None) -> Json:
+    return document(
+        "rpms",
+        {
+            "ok": not report.failed,
+            "out": _path(report.out),
+            "seconds": round(report.seconds, 3),
+            "logs": _path(logs),
+            "counts": _counts(report.outcomes),
+            "packages": [package(o) for o in report.outcomes],
+        },
+    )
+
+
+def app(outcome: PackageOutcome, out: Path) -> Json:
+    return document(
+        "app", {"ok": outcome.status != "failed", "out": str(out), "package": package(outcome)}
+    )
+
+
+def release(report: ReleaseReport, logs: Path | None = None) -> Json:
+    return document(
+        "release",
+        {
+            "ok": report.repo is not None,
+            "seconds": round(report.seconds, 3),
+            "logs": _path(logs),
+            "counts": _counts(report.outcomes),
+            "packages": [package(o) for o in report.outcomes],
+            "repository": repository(report.repo) if report.repo else None,
+            "verification": verification(report.verification) if report.verification else None,
+            "doubtful_licenses": report.doubtful_licenses,
+        },
+    )
+
+
+def verify(report: VerifyReport) -> Json:
+    return document("verify", verification(report))
+
+
+def targets() -> Json:
+    rows = [
+        {
+            "name": r.name,
+            "python": r.python_version,
+            "python_full": r.python_full_version,
+            "dist": r.dist,
+            "glibc": r.glibc,
+            "arches": list(r.arches),
+            "mock_config": r.mock_config,
+        }
+        for r in releases()
+        if r.family == "rpm"
+    ]
+    return document("targets", {"targets": [{"name": "host"}, *rows]})
+
+
+def pin(path: Path, build_path: Path | None, summary: str) -> Json:
+    return document(
+        "pin", {"ok": True, "pinned": str(path), "build": _path(build_path), "summary": summary}
+    )
+
+
+# --- parts -------------------------------------------------------------------------------------
+
+
+def package(o: PackageOutcome) -> Json:
+    lic = o.license.license if o.license is not None else None
+    return {
+        "name": o.name,
+        "version": o.version,
+        "nevr": _nevr(o.rpms),
+        "status": o.status,
+        "source": _source(o),
+        "license": lic.expression if lic else None,
+        "license_status": lic.status if lic else None,
+        "seconds": round(o.seconds, 3),
+        "log": _path(o.log),
+        "error": o.error,
+        "note": o.note,
+        "build_only": o.build_only,
+        "rpms": [str(p) for p in o.rpms],
+        "srpm": _path(o.srpm),
+    }
+
+
+def repository(repo: RepoReport) -> Json:
+    return {
+        "path": str(repo.path),
+        "revision": repo.revision,
+        "added": list(repo.added),
+        "kept": list(repo.kept),
+        "pruned": list(repo.pruned),
+        "size": repo.total_size,
+        "signed": repo.signed,
+        "unchanged": repo.unchanged,
+    }
+
+
+def verification(v: VerifyReport) -> Json:
+    return {
+        "repository": str(v.repo),
+        "package": v.package,
+        # What was proven: dnf installed these into an empty root; signatures as checked;
+        # the import check's result.  What was assumed: the stand-in's declarations.
+        "proven": {
+            "installed": list(v.installed),
+            "signatures": v.signatures,
+            "import_check": v.import_check,
+        },
+        "assumed": {"capabilities": list(v.assumed), "packages": list(v.assumed_packages)},
+        "timings": {step: round(seconds, 3) for step, seconds in v.timings},
+    }
+
+
+def _counts(outcomes: Iterable[PackageOutcome]) -> Json:
+    counts = {s: 0 for s in ("built", "cached", "failed", "skipped")}
+    for o in outcomes:
+        counts[o.status] += 1
+    return counts
+
+
+def _nevr(rpms: Sequence[Path]) -> str | None:
+    """name-[epoch:]version-release of the first binary RPM (its file name, less .arch.rpm)."""
+    return rpms[0].name.rsplit(".", 2)[0] if rpms else None
+
+
+def _source(o: PackageOutcome) -> str | None:
+    """wheel or sdist: what the package was built from (its SRPM's Source0 kind)."""
+    artifact = o.artifact
+    if not artifact:
+        return None
+    return "wheel" if artifact.endswith(".whl") else "sdist"
+
+
+def _path(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
