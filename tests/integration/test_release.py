@@ -506,8 +506,9 @@ def test_seed_standard_app_directory_releases_as_is(
 
 
 def test_release_and_verify_json(shared: tuple[AppDir, Path], tmp_path: Path) -> None:
-    import jsonschema
     from importlib import resources
+
+    import jsonschema
 
     schema = json.loads(
         resources.files("rpmdeploy").joinpath("data", "report.schema.json").read_text()
