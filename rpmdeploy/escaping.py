@@ -30,13 +30,11 @@ def rpm_text(value: object) -> str:
     for raw in text.split("\n"):
         line = _CONTROL.sub(" ", raw.replace("\t", "    ")).rstrip().replace("%", "%%")
         # rpm expands %% to % before it checks whether a line starts a section (%prep,
-        # %build, %files...): a leading space keeps any %-line from being read as one.
-        if line.startswith("%"):
-            line = " " + line
-        # A line whose first non-space is '#' is a spec comment and would vanish (rpm checks
-        # after expansion, so no macro helps): a no-break space, which rpm does not skip,
-        # keeps it as text.
-        elif line.lstrip().startswith("#"):
+        # %build, %files...), and rpm 4.18 still recognises %include and %if/%else/%endif
+        # behind leading ASCII whitespace.  A line whose first non-space is '#' is a spec
+        # comment and would vanish.  A no-break space first, which rpm does not skip as
+        # whitespace, keeps every such line text: no directive, no comment.
+        if line.lstrip().startswith(("%", "#")):
             line = "\u00a0" + line
         lines.append(line)
     return "\n".join(lines).strip("\n") or "."

@@ -12,6 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 import rpm
 from helpers import AppDir, deps, file_names, make_wheel, read_header, run_cli
 
@@ -80,12 +81,11 @@ def test_hostile_metadata_is_inert(app_factory, tmp_path: Path) -> None:  # type
     assert header[rpm.RPMTAG_LICENSE] == "LicenseRef-Unknown"  # not an SPDX expression
     text = header[rpm.RPMTAG_DESCRIPTION]
     # The description is the README's prose as plain text (rpmdeploy.descriptions): every
-    # word of it survives as text; lines that rpm could read as a section gain one space,
-    # comment-looking lines one no-break space.
+    # word of it survives as text; lines that rpm could read as a section, a directive or a
+    # comment gain one no-break space, which rpm does not skip.
     plain = descriptions.description(description, "", "-", "")
     expected = [
-        " " + ln if ln.startswith("%") else "\u00a0" + ln if ln.lstrip().startswith("#") else ln
-        for ln in plain.splitlines()
+        "\u00a0" + ln if ln.lstrip().startswith(("%", "#")) else ln for ln in plain.splitlines()
     ]
     assert text.splitlines() == expected
     assert "%prep %%build" in text and "%{lua: os.execute" in text
@@ -137,3 +137,46 @@ def test_hostile_changelog_text_is_inert(app_factory, tmp_path: Path) -> None:  
             items[-1] += " " + line.strip()
     assert items[0].startswith("Release 0^")
     assert items[1:] == list(reversed(subjects))  # newest first, every one as text
+
+
+DIRECTIVES = [
+    "%include /etc/shadow",
+    "   %include /etc/passwd",
+    "%if 0",
+    "  %else",
+    "%endif",
+    "\t%if 1",
+    "%define x 1",
+    "%undefine x",
+    "%dnl comment",
+]
+
+
+@pytest.mark.parametrize("directive", DIRECTIVES)
+def test_directives_in_summaries_and_descriptions_stay_text(
+    app_factory, tmp_path: Path, directive: str
+) -> None:  # type: ignore[no-untyped-def]
+    """rpm 4.18 reads %include and %if/%else/%endif behind leading whitespace even after
+    %% became %: as the app's summary (its RPM's Summary and %description) and a package's
+    Summary, each stays text, includes no file and breaks no build."""
+    links = tmp_path / "links"
+    links.mkdir()
+    metadata = f"Metadata-Version: 2.1\nName: evil\nVersion: 1.0\nSummary: {directive}\n"
+    make_wheel(links, "evil", "1.0", metadata, {"evil.py": "X = 1\n"})
+    app: AppDir = app_factory("evil\n")
+    app.pin("--find-links", links)
+    toml_value = directive.replace("\t", "\\t")
+    (app.path / "rpmdeploy.toml").write_text(
+        f'[app]\nname = "shop"\nversion = "1.0"\nsummary = "{toml_value}"\n'
+    )
+    (app.path / "external-dependencies.txt").write_text("")
+    out = tmp_path / "out"
+    run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache")
+    run_cli("app", app.path, "--out", out, "--cache-dir", tmp_path / "cache")
+    secret = Path("/etc/shadow").read_text().split(":", 1)[0] + ":"  # "root:", its first entry
+    shop = read_header(next(out.glob("RPMS/noarch/shop-*.rpm")))
+    assert directive.strip() in shop[rpm.RPMTAG_DESCRIPTION]
+    for path in (*out.glob("RPMS/noarch/*.rpm"), *out.glob("SRPMS/*.rpm")):
+        header = read_header(path)
+        text = header[rpm.RPMTAG_DESCRIPTION] + header[rpm.RPMTAG_SUMMARY]
+        assert secret not in text and "nologin" not in text, path.name
