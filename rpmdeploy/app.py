@@ -169,7 +169,7 @@ def app_version(app: App) -> str:
     if found is None:
         raise UsageError(
             f"the app has no version: set [app] version in {app.path / 'rpmdeploy.toml'}, "
-            "pass --version, or release it from its git checkout"
+            "pass --app-version, or release it from its git checkout"
         )
     return found.version()
 

@@ -60,7 +60,8 @@ def tag_version(tag: str) -> str:
         if _LEGAL_VERSION.match(text):
             return text
         raise UsageError(
-            f"git tag {tag!r} is not a usable version: tag releases like v1.2.0, or pass --version"
+            f"git tag {tag!r} is not a usable version: tag releases like v1.2.0, or pass "
+            "--app-version"
         ) from None
     if converted.epoch:
         raise UsageError(f"git tag {tag!r} has an epoch, which an app version cannot have")

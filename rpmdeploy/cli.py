@@ -175,7 +175,7 @@ build_options = _options(
 app_options = _options(
     click.option("--name", "app_name", metavar="NAME", help="App RPM name [rpmdeploy.toml]."),
     click.option(
-        "--version",
+        "--app-version",
         "app_version",
         metavar="VERSION",
         help="App version [rpmdeploy.toml; default: from the app's git checkout, e.g. "
@@ -208,10 +208,21 @@ def cli(debug: bool) -> None:
 
     \b
     Typical use:
-      rpmdeploy pin APP_DIR             compile dependencies.in -> dependencies.txt
-      rpmdeploy rpms APP_DIR --out DIR  one RPM per pinned package
-      rpmdeploy app APP_DIR --out DIR   the app's own RPM
-      rpmdeploy map-externals APP_DIR   system packages the app needs, per distribution
+      rpmdeploy init APP_DIR                 a new standard app directory
+      rpmdeploy pin APP_DIR                  compile dependencies.in -> dependencies.txt
+      rpmdeploy release APP_DIR --out REPO   everything: a verified, published yum repo
+      rpmdeploy rpms APP_DIR --out DIR       one RPM per pinned package
+      rpmdeploy app APP_DIR --out DIR        the app's own RPM
+      rpmdeploy map-externals APP_DIR        system packages the app needs, per distribution
+
+    \b
+    Settings: command line > RPMDEPLOY_<OPTION> environment variables > APP_DIR/rpmdeploy.toml
+    ([rpms], [builder], [release], [pin], [app]) > defaults.  NO_COLOR turns colours off.
+
+    \b
+    Exit codes: 0 success; 1 a build, publish or verification failed; 2 a usage or input
+    error; 75 temporarily locked (another release publishes to the same repository);
+    130/143 interrupted (Ctrl-C/SIGTERM, after cleaning up).
     """
 
 
@@ -660,6 +671,11 @@ def targets(output_format: str) -> None:
         )
 
 
+def _style(text: str, **styles: Any) -> str:
+    """click.style, unless NO_COLOR (no-color.org) asks for plain text."""
+    return text if os.environ.get("NO_COLOR") else click.style(text, **styles)
+
+
 def _json(document: dict[str, Any]) -> None:
     click.echo(json.dumps(document, indent=1, sort_keys=True))
 
@@ -672,12 +688,12 @@ class _Progress:
     """Progress on stderr: a line per stage and per finished package."""
 
     def stage(self, message: str) -> None:
-        click.echo(click.style(f"-- {message}", bold=True), err=True)
+        click.echo(_style(f"-- {message}", bold=True), err=True)
 
     def package(self, outcome: PackageOutcome, done: int, total: int) -> None:
         width = len(str(total))
         timing = f" ({outcome.seconds:.1f}s)" if outcome.status == "built" else ""
-        status = click.style(
+        status = _style(
             f"{outcome.status:<6}",
             fg={"built": "green", "cached": "cyan", "failed": "red", "skipped": "yellow"}[
                 outcome.status

@@ -1,7 +1,9 @@
 """One exception hierarchy for rpmdeploy.
 
 Every error carries a message written for the user; the CLI prints ``str(error)`` as one
-line and exits with ``error.exit_code``.  The library never prints or exits itself.
+line and exits with ``error.exit_code``: 1 a build or publish failed, 2 a usage or input
+error, 75 temporarily locked (another run publishes to the same repository).  The library
+never prints or exits itself.
 """
 
 from __future__ import annotations
@@ -58,6 +60,12 @@ class ExternalsError(RpmdeployError):
 
 class RepoError(RpmdeployError):
     """Publishing the yum repository failed."""
+
+
+class LockedError(RepoError):
+    """Another run holds the repository: try again later (EX_TEMPFAIL)."""
+
+    exit_code = 75
 
 
 class VerifyError(RpmdeployError):

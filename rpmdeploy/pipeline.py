@@ -218,7 +218,9 @@ def published(outcomes: Sequence[PackageOutcome]) -> list[PackageOutcome]:
 
 def run_log_dir(options: RpmsOptions) -> Path:
     """A directory for the logs of one run that are not a package's own (fetch, repo)."""
-    return Path(tempfile.mkdtemp(prefix="run-", dir=options.cache.dir("logs")))
+    # Named by time, so the logs of "the run an hour ago" are easy to find.
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path(tempfile.mkdtemp(prefix=f"run-{stamp}-", dir=options.cache.dir("logs")))
 
 
 def build_rpms(

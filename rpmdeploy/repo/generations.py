@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from rpmdeploy.errors import RepoError, UsageError
+from rpmdeploy.errors import LockedError, RepoError, UsageError
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -166,7 +166,7 @@ def repo_lock(repo_dir: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-            raise RepoError(
+            raise LockedError(
                 f"another rpmdeploy release is publishing to {repo_dir} (pid {holder}); "
                 "try again when it finishes"
             ) from None
