@@ -179,4 +179,37 @@ def _validated(app: AppSettings, where: str) -> AppSettings:
             raise UsageError(f"{where}: invalid app {key} {value!r}")
     if ".." in app.prefix.split("/"):
         raise UsageError(f"{where}: invalid app prefix {app.prefix!r}")
+    if app.prefix and app.prefix.rstrip("/") in _SYSTEM_DIRS | {""}:
+        raise UsageError(
+            f"{where}: app prefix {app.prefix!r} is a system directory: the app would be "
+            "installed over the distribution's files; use a directory of its own (/opt/NAME)"
+        )
+    _check_port(app.bind, where)
+    for key in ("summary", "license", "url"):
+        _check_text(key, getattr(app, key), where)
     return app
+
+
+#: Directories an app must never be installed as: the distribution's own.
+_SYSTEM_DIRS = frozenset(
+    "/usr /usr/local /usr/lib /usr/lib64 /usr/share /usr/bin /usr/sbin /usr/libexec /bin /sbin "
+    "/lib /lib64 /etc /var /var/lib /opt /srv /home /root /tmp /boot /dev /proc /sys /run".split()
+)
+
+
+def _check_port(bind: str, where: str) -> None:
+    if bind.startswith("unix:"):
+        return
+    port = int(bind.rsplit(":", 1)[1])
+    if not 1 <= port <= 65535:
+        raise UsageError(f"{where}: invalid app bind {bind!r}: port {port} is not 1-65535")
+
+
+def _check_text(key: str, value: str, where: str) -> None:
+    """One line of text that reaches a spec tag and the systemd unit: no control characters
+    (a newline would start a new unit line), no trailing backslash (it continues the line)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value) or value.rstrip().endswith("\\"):
+        raise UsageError(
+            f"{where}: invalid app {key} {value!r}: one line, without control characters or "
+            "a trailing backslash"
+        )

@@ -36,6 +36,7 @@ BUILD_PINNED_FILE = "build-dependencies.txt"
 BUILD_IN_FILE = "build-dependencies.in"  # optional: more build requirements to pin
 RESOLVERS = ("uv", "pip-tools")
 DEFAULT_RESOLVER = "uv"
+_MAX_NAME = 128
 _HASH_RE = re.compile(r"^(sha256|sha384|sha512):[0-9a-f]+$")
 
 
@@ -192,7 +193,14 @@ def read_pins(app_dir: Path, target: Target | None = None) -> PinnedSet:
     path = app_dir / PINNED_FILE
     if not path.is_file():
         raise PinError(f"{path} not found: run 'rpmdeploy pin {app_dir}' to create it")
-    return parse_pins(path.read_text(), path, target)
+    return parse_pins(_read_text(path), path, target)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PinError(f"{path}: not UTF-8 text (byte {exc.start}): {exc.reason}") from None
 
 
 def parse_pins(text: str, path: Path, target: Target | None = None) -> PinnedSet:
@@ -350,6 +358,9 @@ def _parse_pin_line(line: str, lineno: int, where: str, target: Target | None) -
         raise PinError(f"{where}: not a requirement: {requirement_text!r} ({reason})") from None
     if req.url:
         raise PinError(f"{where}: {req.name} is a URL requirement; pin a released version")
+    if len(req.name) > _MAX_NAME:
+        # It becomes RPM names and file names (255 bytes at most, with version and arch).
+        raise PinError(f"{where}: package name of {len(req.name)} characters; at most {_MAX_NAME}")
     if req.marker is not None and target is not None:
         if not req.marker.evaluate(target.marker_environment()):
             return None
