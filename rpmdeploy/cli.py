@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from rpmdeploy import __version__, builders, jsonreport, settings
+from rpmdeploy.appbuild import build_app_rpm, render_app
 from rpmdeploy.cache import Cache, default_cache_dir
 from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.externals import FORMATS, report
@@ -26,13 +27,7 @@ from rpmdeploy.fetch import ALL
 from rpmdeploy.licenses import report_lines
 from rpmdeploy.lint import LintReport
 from rpmdeploy.pin import RESOLVERS, IndexOptions, compile_pins, pin_mismatch, pin_warning
-from rpmdeploy.pipeline import (
-    PackageOutcome,
-    RpmsReport,
-    build_app_rpm,
-    build_rpms,
-    render_app,
-)
+from rpmdeploy.pipeline import PackageOutcome, RpmsReport, build_rpms
 from rpmdeploy.release import ReleaseReport, missing_externals_note, verify_published
 from rpmdeploy.release import release as run_release
 from rpmdeploy.targets import Target

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from rpmdeploy import licenses
 from rpmdeploy.app import app_spec_context
+from rpmdeploy.appbuild import build_app
 from rpmdeploy.appmodel import App, AppOptions, load_app
 from rpmdeploy.externals import HINTS_FILE
 from rpmdeploy.lint import LintReport, lint
@@ -33,7 +34,6 @@ from rpmdeploy.pipeline import (
     PackageOutcome,
     Reporter,
     RpmsOptions,
-    build_app,
     build_dependencies,
     build_session,
     published,

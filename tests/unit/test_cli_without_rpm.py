@@ -45,3 +45,16 @@ def test_map_externals_without_rpm_bindings(tmp_path: Path) -> None:
     result = rpmdeploy_without_rpm("map-externals", str(tmp_path), "--distro", "rocky-9")
     assert result.returncode == 0, result.stderr
     assert "libpq-devel" in result.stdout and "libxml2-devel" in result.stdout
+
+
+def test_the_public_api_resolves_without_rpm_bindings() -> None:
+    code = (
+        "import sys; sys.modules['rpm'] = None\n"
+        "import rpmdeploy\n"
+        "missing = [n for n in rpmdeploy.__all__ if getattr(rpmdeploy, n, None) is None]\n"
+        "print(len(rpmdeploy.__all__), missing)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    count, missing = result.stdout.split(" ", 1)
+    assert int(count) > 30 and missing.strip() == "[]"
