@@ -74,12 +74,13 @@ class Cache:
     def lock(self, name: str) -> Iterator[None]:
         """An exclusive lock shared by threads and processes using this cache."""
         path = self.dir("locks") / f"{name}.lock"
-        with path.open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        # Never through a link: opening one for writing would create or touch its target.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     @contextmanager
     def staging(self, *parts: str) -> Iterator[Path]:
