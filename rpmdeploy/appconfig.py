@@ -86,6 +86,8 @@ class PackageSettings:
     """One ``[packages.NAME]`` table: settings for one pinned Python package."""
 
     license: str | None = None  # SPDX expression over what its metadata says
+    # System dependency hints added to rpmdeploy's own for it (rpmdeploy.sysdeps).
+    external: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,10 +131,17 @@ def _packages(table: dict[str, Any], path: Path) -> dict[str, PackageSettings]:
             raise UsageError(
                 f"{path}: unknown key(s) in [packages.{name}]: {', '.join(sorted(unknown))}"
             )
+        checked = dict(values)
         for key, value in values.items():
-            if not isinstance(value, str) or not value.strip() or "\n" in value:
+            if key == "external":
+                if not isinstance(value, list) or not all(
+                    isinstance(v, str) and v.strip() and "\n" not in v for v in value
+                ):
+                    raise UsageError(f"{path}: [packages.{name}] external must be a list of hints")
+                checked[key] = tuple(value)
+            elif not isinstance(value, str) or not value.strip() or "\n" in value:
                 raise UsageError(f"{path}: [packages.{name}] {key} must be a one-line string")
-        packages[canonicalize_name(name)] = PackageSettings(**values)
+        packages[canonicalize_name(name)] = PackageSettings(**checked)
     return packages
 
 

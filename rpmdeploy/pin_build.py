@@ -235,7 +235,7 @@ def _open_url(sdist: Sdist):  # type: ignore[no-untyped-def]
 
 def static_build_requires(path: Path) -> tuple[str, ...]:
     """The build requirements of an sdist, from its files alone (nothing in it runs)."""
-    files = _top_level_files(path, ("pyproject.toml", "setup.cfg"))
+    files = top_level_files(path, ("pyproject.toml", "setup.cfg"))
     where = f"{path.name}: pyproject.toml"
     data: dict[str, Any] = {}
     if "pyproject.toml" in files:
@@ -296,7 +296,7 @@ def _setup_requires(config: bytes | None, sdist: str) -> list[str]:
     return [ln for ln in lines if ln]
 
 
-def _top_level_files(path: Path, names: tuple[str, ...]) -> dict[str, bytes]:
+def top_level_files(path: Path, names: tuple[str, ...]) -> dict[str, bytes]:
     """Files directly in the sdist's top directory (``NAME-VERSION/pyproject.toml``)."""
     found: dict[str, bytes] = {}
     try:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from rpmdeploy import __version__, buildcache, licenses, scheduler
+from rpmdeploy.app import mapping_distro
 from rpmdeploy.appmodel import App
 from rpmdeploy.builders import (
     Builder,
@@ -52,6 +53,7 @@ from rpmdeploy.specs import (
     templates_fingerprint,
     wheel_tool_source,
 )
+from rpmdeploy.sysdeps import known_packages, system_build_requires
 from rpmdeploy.targets import Target
 from rpmdeploy.versions import rpm_tag_version
 from rpmdeploy.wheelfiles import check_wheel_members
@@ -73,6 +75,8 @@ class RpmsOptions:
     builder_settings: Mapping[str, str] = field(default_factory=dict)
     source_date_epoch: int = DEFAULT_SOURCE_DATE_EPOCH
     metadata: MetadataOptions = field(default_factory=MetadataOptions)  # packager, licences
+    # [packages.NAME] external: system dependency hints per package (rpmdeploy.sysdeps)
+    package_externals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -380,6 +384,16 @@ def package_inputs(artifact: Artifact, fingerprint: str, options: RpmsOptions) -
         "builder": options.builder,
         "license": options.metadata.package_licenses.get(artifact.pin.name, ""),
         "source_url": getattr(artifact, "url", "") or "",
+        # What decides its system BuildRequires (an sdist only): the app's hints for it and
+        # rpmdeploy's table entry (rpmdeploy.sysdeps).
+        "system": ""
+        if artifact.is_wheel
+        else "|".join(
+            (
+                *options.package_externals.get(artifact.pin.name, ()),
+                *known_packages().get(artifact.pin.name, ()),
+            )
+        ),
     }
 
 
@@ -439,6 +453,11 @@ def _package_request(
     check_wheel_members(wheel.path, artifact.pin.requirement)
     meta = read_wheel_metadata(wheel.path)
     ctx = spec_context(meta, artifact, wheel, target, planned, session.options.metadata)
+    if not artifact.is_wheel:  # compiled here: the SRPM names the system's headers it needs
+        distro = mapping_distro(target, None)[0]
+        extra = session.options.package_externals.get(artifact.pin.name, ())
+        system = system_build_requires(meta.name, artifact.path, distro, session.app.path, extra)
+        ctx = dataclasses.replace(ctx, build_requires=(*ctx.build_requires, *system))
     session.options.cache.write_json(licenses.to_json(ctx.license_info), "licenses", f"{key}.json")
     spec = workdir / f"{ctx.source_name}.spec"
     spec.write_text(render(PACKAGE_TEMPLATE, ctx, session.options.template_dir))

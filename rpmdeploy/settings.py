@@ -292,6 +292,11 @@ def rpms_options(resolved: Resolved, env: Mapping[str, str] | None = None) -> Rp
                 if package.license
             },
         ),
+        package_externals={
+            name: package.external
+            for name, package in resolved.config.packages.items()
+            if package.external
+        },
     )
 
 

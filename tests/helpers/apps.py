@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,3 +165,23 @@ def repin_delta_21(app_dir: Path, links: Path, summary: str = "newer") -> None:
     end = pinned.index("\n", pinned.index("--hash", start))
     pinned = pinned[:start] + f"delta==2.1 --hash=sha256:{digest}" + pinned[end:]
     (app_dir / "dependencies.txt").write_text(f"--find-links {links}\n" + pinned)
+
+
+def make_sdist(links: Path, name: str, external: str = "") -> Path:
+    """A small setuptools sdist, optionally with a PEP 725 [external] table."""
+    src = links.parent / f"src-{name}" / f"{name}-1.0"
+    src.mkdir(parents=True)
+    module = name.replace("-", "_")
+    (src / f"{module}.py").write_text("X = 1\n")
+    (src / "setup.py").write_text(
+        f"from setuptools import setup\nsetup(name={name!r}, version='1.0', py_modules=[{module!r}])\n"
+    )
+    pyproject = (
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+    )
+    (src / "pyproject.toml").write_text(pyproject + external)
+    (src / "PKG-INFO").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    sdist = links / f"{module}-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        tar.add(src, arcname=f"{module}-1.0")
+    return sdist

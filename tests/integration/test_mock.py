@@ -331,3 +331,23 @@ def test_release_with_the_mock_builder_publishes_and_verifies(app_factory, tmp_p
     assert any(n.startswith("shop-1.0-1.syn.") for n in packages), packages
     assert all(".syn." in n for n in packages), packages
     assert "import check: passed (200 OK" in result.output
+
+
+def test_a_system_library_the_chroot_lacks_fails_that_package_alone(
+    app_factory, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """psycopg2 from its sdist needs libpq's headers (rpmdeploy's table): its SRPM says so,
+    the chroot has no libpq-devel, so it fails alone with the missing name."""
+    from helpers import make_sdist
+
+    links = tmp_path / "links"
+    links.mkdir()
+    make_sdist(links, "psycopg2")
+    app: AppDir = app_factory("psycopg2\ndelta\n")
+    app.pin("--find-links", links)
+    result = mock_rpms(app, tmp_path / "out", tmp_path / "cache", expect=1)
+    failure = next(
+        ln for ln in result.output.splitlines() if ln.startswith("FAILED python3-psycopg2")
+    )
+    assert "missing BuildRequires: libpq-devel" in failure
+    assert any("built" in ln and "python3-delta" in ln for ln in result.output.splitlines())
