@@ -5,7 +5,8 @@ The shipped templates are package data under ``rpmdeploy/templates/``, one folde
 - ``package/``: the spec of one PyPI package (and the blocks it includes);
 - ``app/``: the app's spec and the files it ships (launcher, unit, sysconfig, sysusers);
 - ``publish/``: the ``.repo`` file and the Puppet manifest;
-- ``verify/``: the stand-in base package and the dnf configuration of ``verify``.
+- ``verify/``: the stand-in base package and the dnf configuration of ``verify``;
+- ``report/``: ``report.html`` (its values arrive escaped: see ``rpmdeploy.htmlreport``).
 
 A template is named by folder and file (``package/python-package.spec.j2``).  An override
 directory (``--template-dir``) laid out the same way replaces the shipped templates it holds
@@ -26,7 +27,7 @@ import jinja2
 from rpmdeploy.errors import SpecError
 from rpmdeploy.escaping import rpm_line, rpm_text
 
-FOLDERS = ("package", "app", "publish", "verify", "mock", "init")
+FOLDERS = ("package", "app", "publish", "verify", "mock", "init", "report")
 
 
 def shipped_templates() -> Path:
