@@ -14,23 +14,24 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from rpmdeploy import __version__, builders, jsonreport, settings
-from rpmdeploy.appbuild import build_app_rpm, render_app
+from rpmdeploy import __version__, builders, settings
 from rpmdeploy.cache import Cache, default_cache_dir
 from rpmdeploy.errors import RpmdeployError
-from rpmdeploy.externals import FORMATS, report
 from rpmdeploy.fetch import ALL
-from rpmdeploy.licenses import report_lines
-from rpmdeploy.lint import LintReport
-from rpmdeploy.pin import RESOLVERS, IndexOptions, compile_pins, pin_mismatch, pin_warning
-from rpmdeploy.pipeline import PackageOutcome, RpmsReport, build_rpms
-from rpmdeploy.release import ReleaseReport, missing_externals_note, verify_published
-from rpmdeploy.release import release as run_release
+from rpmdeploy.pin import RESOLVERS, IndexOptions
 from rpmdeploy.targets import Target
+
+if TYPE_CHECKING:  # the commands import what they run when they run it: a quick start
+    from rpmdeploy.lint import LintReport
+    from rpmdeploy.pipeline import PackageOutcome, RpmsReport
+    from rpmdeploy.release import ReleaseReport
+
+#: map-externals' output formats (rpmdeploy.externals.FORMATS, which a test keeps equal)
+MAP_FORMATS = ("text", "json", "spec")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,6 +52,8 @@ def reports_errors(func: F) -> F:
             message = " ".join(str(exc).split("\n"))  # one line, whatever a library said
             click.echo(f"rpmdeploy: error: {message}", err=True)
             if kwargs.get("output_format") == "json":
+                from rpmdeploy import jsonreport
+
                 _json(jsonreport.error(message, exc.exit_code))
             sys.exit(exc.exit_code)
         except OSError as exc:  # a read-only or full disk, a missing file: one line too
@@ -313,6 +316,8 @@ def pin(
     their headers record the target, Python, platform and resolver. Without --upgrade an
     existing pin is kept, so running pin twice changes nothing.
     """
+    from rpmdeploy.pin import compile_pins
+
     resolved = _resolve(
         app_dir,
         target=target,
@@ -377,6 +382,10 @@ def rpms(
     others are still attempted, the failures are listed with their logs, and OUT is left as
     it was.
     """
+    from rpmdeploy import jsonreport
+    from rpmdeploy.pin import pin_mismatch
+    from rpmdeploy.pipeline import build_rpms
+
     resolved = _resolve(app_dir, no_binary=_no_binary(no_binary, all_sdists), **given)
     options = settings.rpms_options(resolved)
     app = settings.load(resolved, options, externals=False)
@@ -422,6 +431,10 @@ def app(
     dependencies.txt at exactly its version and the system packages mapped from
     external-dependencies.txt.
     """
+    from rpmdeploy import jsonreport
+    from rpmdeploy.appbuild import build_app_rpm
+    from rpmdeploy.release import missing_externals_note
+
     resolved = _resolve(app_dir, **given)
     options = settings.rpms_options(resolved)
     loaded = settings.load(
@@ -455,6 +468,8 @@ def spec(
 ) -> None:
     """Print the app's rendered spec file, without building anything."""
     import tempfile
+
+    from rpmdeploy.appbuild import render_app
 
     resolved = _resolve(app_dir, **given)
     options = settings.rpms_options(resolved)
@@ -552,6 +567,10 @@ def release(
     release leaves the previous repository as it was; a second release into the same
     REPO_DIR at the same time is refused.
     """
+    from rpmdeploy import jsonreport
+    from rpmdeploy.pin import pin_warning
+    from rpmdeploy.release import release as run_release
+
     resolved = _resolve(
         app_dir,
         no_binary=_no_binary(no_binary, all_sdists),
@@ -592,6 +611,9 @@ def verify(repo_dir: Path, key: Path | None, output_format: str) -> None:
     the installed files and called once. Capabilities of the target's base system that
     cannot be installed here are declared by a stand-in package, and the report lists them.
     """
+    from rpmdeploy import jsonreport
+    from rpmdeploy.release import verify_published
+
     log = Cache(default_cache_dir()).dir("logs") / f"verify-{os.getpid()}.log"
     report = verify_published(repo_dir, log, key)
     if output_format == "json":
@@ -611,7 +633,7 @@ def verify(repo_dir: Path, key: Path | None, output_format: str) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(MAP_FORMATS),
     default="text",
     show_default=True,
     help="text: one line per hint; json: machine-readable; spec: BuildRequires/Requires lines.",
@@ -626,6 +648,8 @@ def map_externals(app_dir: Path, distro: str | None, fmt: str, strict: bool) -> 
     APP_DIR/external-mappings.toml; unknown ones fall back to pkgconfig() or a guess, always
     labelled as such.
     """
+    from rpmdeploy.externals import report
+
     click.echo(report(app_dir, distro, fmt, strict), nl=False)
 
 
@@ -653,6 +677,8 @@ def init(directory: Path, app_name: str | None) -> None:
 @format_option
 def targets(output_format: str) -> None:
     """List the targets RPMs can be built for: name, Python, dist tag, glibc, arches."""
+    from rpmdeploy import jsonreport
+
     if output_format == "json":
         _json(jsonreport.targets())
         return
@@ -736,6 +762,7 @@ def _print_lint(report: LintReport | None) -> None:
 
 
 def _print_release(result: ReleaseReport) -> None:
+
     _print_outcomes(result.outcomes, result.seconds)
     _print_licenses(result.doubtful_licenses)
     _print_lint(result.lint)
@@ -759,6 +786,8 @@ def _print_release(result: ReleaseReport) -> None:
 
 
 def _print_summary(result: RpmsReport) -> None:
+    from rpmdeploy.licenses import report_lines
+
     _print_outcomes(result.outcomes, result.seconds)
     _print_licenses(report_lines(o.license for o in result.outcomes if o.license is not None))
     if result.out is not None:

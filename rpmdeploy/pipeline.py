@@ -44,6 +44,7 @@ from rpmdeploy.outdir import publish
 from rpmdeploy.pin import Pin, PinnedSet
 from rpmdeploy.releases import HISTORY_FILE, History, Planned
 from rpmdeploy.render import render
+from rpmdeploy.settings import DEFAULT_SOURCE_DATE_EPOCH
 from rpmdeploy.specs import (
     PACKAGE_TEMPLATE,
     WHEEL_TOOL,
@@ -60,8 +61,6 @@ from rpmdeploy.wheelfiles import check_wheel_members
 from rpmdeploy.wheels import WheelContext, wheel_for
 
 Status = Literal["built", "cached", "failed", "skipped"]
-# Default build time stamp: wheels' own minimum date, so builds of one pinned set compare equal.
-DEFAULT_SOURCE_DATE_EPOCH = 315532800
 
 
 @dataclass(frozen=True)

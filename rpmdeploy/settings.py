@@ -20,23 +20,26 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
 from rpmdeploy import builders
 from rpmdeploy.appconfig import SETTINGS_TABLES, AppConfig, AppSettings, read_app_config
 from rpmdeploy.appconfig import with_overrides as app_with_overrides
-from rpmdeploy.appmodel import App, AppOptions, load_app
 from rpmdeploy.cache import Cache, default_cache_dir
 from rpmdeploy.errors import UsageError
 from rpmdeploy.fetch import ALL, FetchOptions
 from rpmdeploy.pin import IndexOptions, PinOptions
-from rpmdeploy.pipeline import DEFAULT_SOURCE_DATE_EPOCH, RpmsOptions
-from rpmdeploy.release import ReleaseOptions
-from rpmdeploy.sign import SigningKey
-from rpmdeploy.specs import MetadataOptions
 from rpmdeploy.targets import Target, resolve_target
+
+if TYPE_CHECKING:  # imported where used: `rpmdeploy pin` and `--help` start quickly
+    from rpmdeploy.appmodel import App, AppOptions
+    from rpmdeploy.pipeline import RpmsOptions
+    from rpmdeploy.release import ReleaseOptions
+
+#: SOURCE_DATE_EPOCH when none is given: wheels' own minimum date (the pipeline's default).
+DEFAULT_SOURCE_DATE_EPOCH = 315532800
 
 ENV_PREFIX = "RPMDEPLOY_"
 Convert = Callable[[Any, str], Any]  # (raw value, where it came from) -> checked value
@@ -271,6 +274,9 @@ def builder_settings(resolved: Resolved) -> dict[str, str]:
 
 
 def rpms_options(resolved: Resolved, env: Mapping[str, str] | None = None) -> RpmsOptions:
+    from rpmdeploy.pipeline import RpmsOptions
+    from rpmdeploy.specs import MetadataOptions
+
     template_dir = resolved["template_dir"]
     if template_dir and not Path(template_dir).is_dir():
         raise UsageError(f"template directory {template_dir} does not exist")
@@ -313,6 +319,8 @@ def app_options(
     distro: str | None = None,
     strict: bool = False,
 ) -> AppOptions:
+    from rpmdeploy.appmodel import AppOptions
+
     return AppOptions(app_settings(resolved, name, version), distro, strict, resolved["no_binary"])
 
 
@@ -327,6 +335,8 @@ def load(
     strict: bool = False,
 ) -> App:
     """The app directory loaded once for a command, with its resolved settings."""
+    from rpmdeploy.appmodel import load_app
+
     app = app_options(resolved, name=name, version=version, distro=distro, strict=strict)
     return load_app(resolved.app_dir, options.target, app, externals=externals)
 
@@ -366,6 +376,9 @@ def release_options(
     strict: bool = False,
 ) -> ReleaseOptions:
     """Everything `rpmdeploy release` needs; ``index`` set means: pin first, with it."""
+    from rpmdeploy.release import ReleaseOptions
+    from rpmdeploy.sign import SigningKey
+
     build = rpms_options(resolved)
     gnupghome = resolved["gnupghome"]
     return ReleaseOptions(

@@ -58,3 +58,24 @@ def test_the_public_api_resolves_without_rpm_bindings() -> None:
     assert result.returncode == 0, result.stderr
     count, missing = result.stdout.split(" ", 1)
     assert int(count) > 30 and missing.strip() == "[]"
+
+
+def test_map_externals_formats_are_the_libraries() -> None:
+    from rpmdeploy import cli
+    from rpmdeploy.externals import FORMATS
+
+    assert cli.MAP_FORMATS == FORMATS
+
+
+def test_the_command_line_starts_without_the_build_machinery() -> None:
+    """`rpmdeploy pin` and `--help` start quickly: the pipeline, the release and the
+    templates are imported only by the commands that run them."""
+    code = (
+        "import sys, rpmdeploy.cli\n"
+        "heavy = [m for m in ('rpmdeploy.pipeline', 'rpmdeploy.release', 'rpmdeploy.specs',\n"
+        "         'rpmdeploy.wheels', 'jinja2') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
