@@ -7,7 +7,13 @@ the build host or the mock chroot provides (python3-build, python3-installer).
     wheel_tool.py build-wheel --source DIR --outdir DIR [--backend-python PY]
     wheel_tool.py install --wheel-dir DIR --root BUILDROOT --purelib P --platlib P
                           --scripts P --data P --headers P --interpreter PY
-                          --python-version X.Y --filelist FILE
+                          --python-version X.Y --filelist FILE [--sonames FILE]
+
+After installing, every ELF file in the buildroot is read (its dynamic section, parsed here):
+an RPATH/RUNPATH into a build, cache or temporary directory is an error (a library hijack
+waiting to happen), and the sonames the package ships are written to ``--sonames`` as a
+regular expression, which the spec uses as ``%__requires_exclude`` (a bundled library's
+requirement on another bundled library is not a dependency on the system).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import struct
 import sys
 import zipfile
 from pathlib import Path
@@ -117,6 +124,111 @@ def _quote(path: str) -> str:
     return f'"{path}"' if " " in path else path
 
 
+_DT_NULL, _DT_NEEDED, _DT_SONAME, _DT_RPATH, _DT_RUNPATH = 0, 1, 14, 15, 29
+_SHT_DYNAMIC = 6
+# Where an RPATH/RUNPATH may point: next to the file ($ORIGIN) or the system's library
+# directories (as /usr/lib/rpm/check-rpaths allows them); anything else is the build's.
+_SYSTEM_LIBDIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/libexec")
+# A soname rpm will see as a capability, safe to write into a regular expression macro.
+_SAFE_SONAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]*$")
+
+
+def elf_dynamic(path: Path) -> dict[int, list[str]] | None:
+    """The string entries of an ELF file's dynamic section (tag -> values), None when the
+    file is no ELF file (or has no dynamic section: {})."""
+    with path.open("rb") as f:
+        head = f.read(64)
+        if len(head) < 52 or head[:4] != b"\x7fELF" or head[4] not in (1, 2):
+            return None
+        data = head + f.read()
+    wide, order = head[4] == 2, "<" if head[5] == 1 else ">"
+    try:
+        return _dynamic_strings(data, wide, order)
+    except (struct.error, IndexError, UnicodeDecodeError):
+        raise SystemExit(f"error: {path}: malformed ELF file") from None
+
+
+def _sections(data: bytes, wide: bool, order: str) -> list[tuple[int, int, int, int]]:
+    """(type, offset, size, link) of each section header."""
+    if wide:
+        shoff, shentsize, shnum = struct.unpack_from(order + "Q10xHH", data, 0x28)
+        fmt, at = order + "IQQQQI", 4
+    else:
+        shoff, shentsize, shnum = struct.unpack_from(order + "I10xHH", data, 0x20)
+        fmt, at = order + "IIIIII", 4
+    found = []
+    for index in range(shnum):
+        fields = struct.unpack_from(fmt, data, shoff + index * shentsize + at)
+        found.append((fields[0], fields[3], fields[4], fields[5]))
+    return found
+
+
+def _dynamic_strings(data: bytes, wide: bool, order: str) -> dict[int, list[str]]:
+    sections = _sections(data, wide, order)
+    entry = struct.Struct(order + ("qQ" if wide else "iI"))
+    found: dict[int, list[str]] = {}
+    for kind, offset, size, link in sections:
+        if kind != _SHT_DYNAMIC:
+            continue
+        strtab = sections[link][1]
+        for at in range(offset, offset + size, entry.size):
+            tag, value = entry.unpack_from(data, at)
+            if tag == _DT_NULL:
+                break
+            if tag in (_DT_NEEDED, _DT_SONAME, _DT_RPATH, _DT_RUNPATH):
+                end = data.index(b"\0", strtab + value)
+                found.setdefault(tag, []).append(data[strtab + value : end].decode())
+    return found
+
+
+def bad_search_path(entry: str) -> bool:
+    """An RPATH/RUNPATH entry outside $ORIGIN and the system library directories (empty and
+    relative entries are relative to the working directory: outside too)."""
+    if entry in ("$ORIGIN", "${ORIGIN}") or entry.startswith(("$ORIGIN/", "${ORIGIN}/")):
+        return False
+    path = os.path.normpath(entry) if entry.startswith("/") else ""
+    return not _stays_in_system(path)
+
+
+def _stays_in_system(path: str) -> bool:
+    return path.startswith("/") and any(
+        path == d or path.startswith(d + "/") for d in _SYSTEM_LIBDIRS
+    )
+
+
+def check_elf_files(root: Path) -> set[str]:
+    """Refuse an RPATH/RUNPATH into the build; return the sonames the buildroot ships."""
+    shipped: set[str] = set()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
+        dynamic = elf_dynamic(path)
+        if not dynamic:
+            continue
+        installed = "/" + path.relative_to(root).as_posix()
+        for tag in (_DT_RPATH, _DT_RUNPATH):
+            for value in dynamic.get(tag, []):
+                bad = [e for e in value.split(":") if bad_search_path(e)]
+                if bad:
+                    kind = "RPATH" if tag == _DT_RPATH else "RUNPATH"
+                    raise SystemExit(
+                        f"error: {installed}: {kind} {value!r} points outside $ORIGIN and the "
+                        f"system library directories: {':'.join(bad)!r} (a build, cache or "
+                        "temporary directory is a library hijack risk)"
+                    )
+        if ".so" in path.name:
+            shipped.update(dynamic.get(_DT_SONAME, []))
+            shipped.add(path.name)
+    return {s for s in shipped if _SAFE_SONAME.match(s)}
+
+
+def sonames_pattern(sonames: set[str]) -> str:
+    """A regular expression matching rpm's capabilities for these sonames (any version
+    suffix, any (64bit) marker), or one that matches nothing."""
+    if not sonames:
+        return "^rpmdeploy-no-bundled-libraries$"
+    names = "|".join(re.escape(s).replace("\\-", "-") for s in sorted(sonames))
+    return f"^({names})(\\(.*)?$"
+
+
 def _single_wheel(wheel_dir: Path) -> Path:
     wheels = sorted(wheel_dir.glob("*.whl"))
     if len(wheels) != 1:
@@ -138,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         i.add_argument(f"--{name}", required=True)
     i.add_argument("--python-version", required=True)
     i.add_argument("--filelist", type=Path, required=True)
+    i.add_argument("--sonames", type=Path)
     args = parser.parse_args(argv)
 
     if args.command == "build-wheel":
@@ -147,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     check_wheel_paths(wheel)
     install_wheel(wheel, args)
     finish_dist_info(args.root, [args.purelib, args.platlib])
+    sonames = check_elf_files(args.root)
+    if args.sonames is not None:
+        args.sonames.write_text(sonames_pattern(sonames) + "\n")
     licenses = _license_basenames(wheel)
     args.filelist.write_text("\n".join(file_list(args.root, args, licenses)) + "\n")
     return 0

@@ -1,0 +1,129 @@
+"""Binary wheels: their ELF files ship byte for byte, their bundled libraries are private, and
+an RPATH/RUNPATH into a build directory is refused.
+
+The wheels are made here: a tiny C library compiled with gcc, bundled as
+``binpkg.libs/libbundled.so.1`` (auditwheel's layout), and an extension module linked against
+it and libc.  Real rpmbuild builds them; the RPM headers are read back.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import rpm
+from helpers import AppDir, deps, file_names, read_header, run_cli
+
+TAG = "cp311-cp311-manylinux_2_17_x86_64"
+PLATLIB = "/usr/lib64/python3.11/site-packages"
+EXT = "binpkg/_ext.cpython-311-x86_64-linux-gnu.so"
+BUNDLED = "binpkg.libs/libbundled.so.1"
+
+
+def compile_binaries(work: Path, rpath: str) -> dict[str, bytes]:
+    """libbundled.so.1 and the extension linked against it (with -g: strip would change
+    both), the extension's RPATH set to ``rpath``."""
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "bundled.c").write_text("int bundled_answer(void) { return 42; }\n")
+    (work / "ext.c").write_text(
+        "#include <string.h>\nint bundled_answer(void);\n"
+        "int ext_answer(const char *s) { return bundled_answer() + (int)strlen(s); }\n"
+    )
+    gcc = ["gcc", "-g", "-O0", "-shared", "-fPIC"]
+    subprocess.run(
+        [*gcc, "-Wl,-soname,libbundled.so.1", "-o", "libbundled.so.1", "bundled.c"],
+        cwd=work,
+        check=True,
+    )
+    subprocess.run(
+        [*gcc, "-o", "_ext.so", "ext.c", "-L.", "-l:libbundled.so.1", f"-Wl,-rpath,{rpath}"],
+        cwd=work,
+        check=True,
+    )
+    return {BUNDLED: (work / "libbundled.so.1").read_bytes(), EXT: (work / "_ext.so").read_bytes()}
+
+
+def binary_wheel(dest: Path, version: str, binaries: dict[str, bytes]) -> Path:
+    """A platform wheel (Root-Is-Purelib: false) holding ``binaries`` and a package."""
+    dist_info = f"binpkg-{version}.dist-info"
+    contents: dict[str, bytes] = {
+        "binpkg/__init__.py": b"",
+        **binaries,
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: binpkg\nVersion: {version}\n".encode(),
+        f"{dist_info}/WHEEL": (
+            f"Wheel-Version: 1.0\nGenerator: rpmdeploy-tests\nRoot-Is-Purelib: false\nTag: {TAG}\n"
+        ).encode(),
+    }
+    record = io.StringIO()
+    writer = csv.writer(record, lineterminator="\n")
+    for member, data in contents.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        writer.writerow([member, f"sha256={digest}", len(data)])
+    writer.writerow([f"{dist_info}/RECORD", "", ""])
+    path = dest / f"binpkg-{version}-{TAG}.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        for member, data in contents.items():
+            zf.writestr(member, data)
+        zf.writestr(f"{dist_info}/RECORD", record.getvalue())
+    return path
+
+
+def build(app_factory, tmp_path: Path, rpath: str, expect: int = 0):  # type: ignore[no-untyped-def]
+    links = tmp_path / "links"
+    links.mkdir()
+    binaries = compile_binaries(tmp_path / "c", rpath)
+    wheel = binary_wheel(links, "1.0", binaries)
+    app: AppDir = app_factory("binpkg\n")
+    app.pin("--find-links", links)
+    out = tmp_path / "out"
+    result = run_cli(
+        "rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", expect=expect
+    )
+    return wheel, out, result
+
+
+def test_binary_wheel_ships_as_built_with_truthful_dependencies(
+    app_factory, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    wheel, out, _ = build(app_factory, tmp_path, "$ORIGIN/../binpkg.libs")
+    [built] = out.glob("RPMS/x86_64/python3-binpkg-1.0-*.rpm")
+    header = read_header(built)
+
+    # 1. every file from the wheel has the wheel member's bytes: no strip, no build-id edits
+    assert header[rpm.RPMTAG_FILEDIGESTALGO] == 8  # PGPHASHALGO_SHA256
+    digests = dict(zip(file_names(header), header[rpm.RPMTAG_FILEDIGESTS], strict=True))
+    with zipfile.ZipFile(wheel) as zf:
+        members = {
+            f"{PLATLIB}/{m}": hashlib.sha256(zf.read(m)).hexdigest()
+            for m in zf.namelist()
+            if ".dist-info/" not in m
+        }
+    assert f"{PLATLIB}/{EXT}" in digests and f"{PLATLIB}/{BUNDLED}" in digests
+    for path, sha256 in members.items():
+        assert digests[path] == sha256, f"{path} changed between the wheel and the RPM"
+    assert not any("/.build-id/" in name for name in digests)
+
+    # 2. no capability for the private library, no requirement on what the package ships,
+    #    the system's libc still required
+    provides, requires = deps(header, "provides"), deps(header, "requires")
+    assert not [p for p in provides if "libbundled" in p], provides
+    assert not [r for r in requires if "libbundled" in r], requires
+    assert any(r.startswith("libc.so.6") for r in requires), requires
+    assert "python3dist(binpkg) = 1" in provides
+
+
+def test_rpath_into_a_build_directory_is_refused(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, out, result = build(app_factory, tmp_path, "/tmp/build/lib", expect=1)
+    assert "FAILED python3-binpkg 1.0" in result.output
+    log = Path(re.search(r"log: (\S+)", result.output).group(1))  # type: ignore[union-attr]
+    text = log.read_text()
+    assert f"{PLATLIB}/{EXT}: RPATH '/tmp/build/lib'" in text or (
+        f"{PLATLIB}/{EXT}: RUNPATH '/tmp/build/lib'" in text
+    ), text[-3000:]
+    assert not out.exists()
