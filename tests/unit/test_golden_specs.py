@@ -47,13 +47,20 @@ Provides-Extra: docs
         ("golden-host", "host", ("fast",), None),
         ("golden-fedora-43", "fedora-43-x86_64", (), None),
         ("golden-namespace", "rocky-9", (), ("acme-python3-", "/opt/acme")),
+        ("golden-host-binary", "host", (), None),  # a platform wheel: no strip, private .so
     ],
 )
 def test_rendered_spec_matches_golden(
     tmp_path: Path, case: str, target: str, extras: tuple[str, ...], prefix: tuple[str, str] | None
 ) -> None:
+    binary = {"tag": "cp311-cp311-manylinux_2_17_x86_64", "purelib": False}
     wheel = make_wheel(
-        tmp_path, "golden_pkg", "1!2.0.0.post3", METADATA, {"golden_pkg/__init__.py": ""}
+        tmp_path,
+        "golden_pkg",
+        "1!2.0.0.post3",
+        METADATA,
+        {"golden_pkg/__init__.py": ""},
+        **(binary if case.endswith("-binary") else {}),  # type: ignore[arg-type]
     )
     resolved = resolve_target(target)
     if prefix:
