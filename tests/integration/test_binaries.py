@@ -17,8 +17,11 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import pytest
 import rpm
 from helpers import AppDir, deps, file_names, read_header, run_cli
+
+from rpmdeploy import _wheel_tool as wheel_tool
 
 TAG = "cp311-cp311-manylinux_2_17_x86_64"
 PLATLIB = "/usr/lib64/python3.11/site-packages"
@@ -127,3 +130,41 @@ def test_rpath_into_a_build_directory_is_refused(app_factory, tmp_path: Path) ->
         f"{PLATLIB}/{EXT}: RUNPATH '/tmp/build/lib'" in text
     ), text[-3000:]
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("rpath", "dtags", "refused"),
+    [
+        ("$ORIGIN/../binpkg.libs", "--enable-new-dtags", ""),
+        ("${ORIGIN}:/usr/lib64/atlas", "--disable-new-dtags", ""),
+        ("/tmp/build/lib", "--disable-new-dtags", "RPATH '/tmp/build/lib'"),
+        ("$ORIGIN:/root/.cache/x", "--enable-new-dtags", "RUNPATH '$ORIGIN:/root/.cache/x'"),
+        ("build/lib", "--enable-new-dtags", "'build/lib'"),
+        ("/usr/lib/../../var/tmp", "--enable-new-dtags", "'/usr/lib/../../var/tmp'"),
+    ],
+)
+def test_wheel_tool_reads_rpaths_like_readelf(
+    tmp_path: Path, rpath: str, dtags: str, refused: str
+) -> None:
+    """The wheel tool's own ELF reader (standard library only) against gcc's output and
+    readelf: DT_RPATH and DT_RUNPATH, $ORIGIN and system directories allowed, the rest not."""
+    root = tmp_path / "root"
+    site = root / PLATLIB.lstrip("/") / "binpkg"
+    site.mkdir(parents=True)
+    (tmp_path / "ext.c").write_text("int f(void) { return 1; }\n")
+    out = site / "_ext.so"
+    subprocess.run(
+        ["gcc", "-shared", "-fPIC", "-o", out, tmp_path / "ext.c", f"-Wl,{dtags},-rpath,{rpath}"],
+        check=True,
+    )
+    readelf = subprocess.run(["readelf", "-d", out], capture_output=True, text=True, check=True)
+    kind = "RUNPATH" if dtags == "--enable-new-dtags" else "RPATH"
+    assert f"Library {kind.lower()}: [{rpath}]" in readelf.stdout
+    dynamic = wheel_tool.elf_dynamic(out)
+    assert dynamic is not None and dynamic[{"RPATH": 15, "RUNPATH": 29}[kind]] == [rpath]
+    if not refused:
+        assert wheel_tool.check_elf_files(root) == {"_ext.so"}
+        return
+    with pytest.raises(SystemExit) as error:
+        wheel_tool.check_elf_files(root)
+    assert f"{PLATLIB}/binpkg/_ext.so: " in str(error.value) and refused in str(error.value)
