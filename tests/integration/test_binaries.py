@@ -19,7 +19,14 @@ from pathlib import Path
 
 import pytest
 import rpm
-from helpers import AppDir, deps, file_names, read_header, run_cli
+from helpers import (
+    AppDir,
+    BuiltApp,
+    deps,
+    file_names,
+    read_header,
+    run_cli,
+)
 
 from rpmdeploy import _wheel_tool as wheel_tool
 
@@ -119,6 +126,8 @@ def test_binary_wheel_ships_as_built_with_truthful_dependencies(
     assert not [r for r in requires if "libbundled" in r], requires
     assert any(r.startswith("libc.so.6") for r in requires), requires
     assert "python3dist(binpkg) = 1" in provides
+    log = (out / "logs" / "python3-binpkg.log").read_text()
+    assert "/brp-strip" not in log and "find-debuginfo" not in log
 
 
 def test_rpath_into_a_build_directory_is_refused(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -168,3 +177,12 @@ def test_wheel_tool_reads_rpaths_like_readelf(
     with pytest.raises(SystemExit) as error:
         wheel_tool.check_elf_files(root)
     assert f"{PLATLIB}/binpkg/_ext.so: " in str(error.value) and refused in str(error.value)
+
+
+def test_what_is_compiled_from_an_sdist_still_goes_through_strip(built_app: BuiltApp) -> None:
+    """cext's extension, compiled in %build from its sdist, goes through the brp strip scripts
+    as a Fedora package's does (rpm's brp-strip leaves shared objects to find-debuginfo, which
+    Fedora runs and the host's rpmbuild does not)."""
+    log = (built_app.out / "logs" / "python3-cext.log").read_text()
+    assert "/brp-strip " in log and "/brp-strip-comment-note " in log
+    assert "--sonames" in log  # its own sonames are still filtered from its Requires
