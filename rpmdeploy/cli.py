@@ -361,6 +361,13 @@ def pin(
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory receiving RPMS/<arch>/, SRPMS/ and logs/.",
 )
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Also write an HTML build report to FILE (failures first, the dependency graph).",
+)
 @jobs_option
 @no_binary_options
 @build_options
@@ -369,6 +376,7 @@ def pin(
 def rpms(
     app_dir: Path,
     out: Path,
+    report_file: Path | None,
     no_binary: tuple[str, ...],
     all_sdists: bool,
     output_format: str,
@@ -394,6 +402,8 @@ def rpms(
     click.echo(f"building RPMs for {app_dir} (target {_describe(options.target)})", err=True)
     result = build_rpms(app, out, options, progress=PROGRESS)
     _print_summary(result)
+    if report_file is not None:
+        _write_report(result, app.path, app.settings.name, report_file, options.template_dir)
     if output_format == "json":
         _json(jsonreport.rpms(result))
     if result.failed:
@@ -783,6 +793,22 @@ def _print_release(result: ReleaseReport) -> None:
         f"{', signed' if repo.signed else ''} in {result.seconds:.1f}s",
         err=True,
     )
+    click.echo(f"report: {repo.path / 'report.html'}", err=True)
+
+
+def _write_report(
+    result: RpmsReport, app_dir: Path, name: str, path: Path, template_dir: Path | None
+) -> None:
+    """``rpms --report FILE``: the HTML report, its log links relative to FILE's directory."""
+    from rpmdeploy import htmlreport
+    from rpmdeploy.pin import PINNED_FILE
+
+    pinned = app_dir / PINNED_FILE
+    text = pinned.read_text(encoding="utf-8") if pinned.is_file() else ""
+    html = htmlreport.rpms_report(result, text, path.parent, name, template_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    click.echo(f"report: {path}", err=True)
 
 
 def _print_summary(result: RpmsReport) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -328,11 +328,19 @@ def _status_key(item: tuple[str, int]) -> int:
 def rpms_report(
     report: RpmsReport, pinned: str, where: Path, app: str, template_dir: Path | None = None
 ) -> str:
-    """The report of ``rpmdeploy rpms``."""
-    notes = [] if report.out is not None else ["nothing was written to the output directory"]
+    """The report of ``rpmdeploy rpms``: the logs linked are the copies in OUT/logs/ if any."""
+    outcomes = report.outcomes
+    notes = ["nothing was written to the output directory: the logs are the cache's"]
+    if report.out is not None:
+        notes = []
+        # outdir.publish copies each package's log to OUT/logs/NAME.log.
+        logs = report.out / "logs"
+        outcomes = tuple(
+            replace(o, log=logs / f"{o.name}.log") if o.log is not None else o for o in outcomes
+        )
     return render_report(
         f"rpmdeploy rpms: {app}",
-        report.outcomes,
+        outcomes,
         report.seconds,
         pinned,
         where,

@@ -22,13 +22,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rpmdeploy import licenses
+from rpmdeploy import htmlreport, licenses
 from rpmdeploy.app import app_spec_context
 from rpmdeploy.appbuild import build_app
 from rpmdeploy.appmodel import App, AppOptions, load_app
 from rpmdeploy.externals import HINTS_FILE
 from rpmdeploy.lint import LintReport, lint
-from rpmdeploy.pin import PinOptions, compile_pins
+from rpmdeploy.pin import PINNED_FILE, PinOptions, compile_pins
 from rpmdeploy.pipeline import (
     SILENT,
     PackageOutcome,
@@ -145,6 +145,14 @@ def _release(
             **_extra_files(record, repo_dir, options),
             HISTORY_FILE: history.to_json(),
             licenses.LICENSES_FILE: licenses.findings_json(found),
+            htmlreport.REPORT_FILE: _html_report(
+                loaded,
+                ReleaseReport(
+                    tuple(outcomes), None, None, time.monotonic() - started, found, linted
+                ),
+                repo_dir,
+                options,
+            ),
         },
     )
     check_published(inputs, repo_dir)
@@ -267,6 +275,13 @@ def _extra_files(record: ReleaseRecord, repo_dir: Path, options: ReleaseOptions)
         ),
         RELEASE_FILE: record.to_json(),
     }
+
+
+def _html_report(app: App, report: ReleaseReport, repo_dir: Path, options: ReleaseOptions) -> str:
+    """report.html of the generation: its log links are file:// URLs (logs stay in the cache)."""
+    pinned = app.path / PINNED_FILE
+    text = pinned.read_text(encoding="utf-8") if pinned.is_file() else ""
+    return htmlreport.release_report(report, text, repo_dir, options.build.template_dir)
 
 
 def _verify(
