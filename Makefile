@@ -25,8 +25,8 @@ APT_PACKAGES := rpm createrepo-c python3-rpm python3-venv python3-dev gcc dnf dn
                 bubblewrap gnupg cpio
 DNF_PACKAGES := rpm-build rpm-sign createrepo_c python3-rpm python3-devel gcc dnf \
                 dnf-plugins-core bubblewrap gnupg2 cpio
-APT_TEST_PACKAGES := puppet systemd make
-DNF_TEST_PACKAGES := puppet systemd make
+APT_TEST_PACKAGES := puppet systemd make chromium
+DNF_TEST_PACKAGES := puppet systemd make chromium
 
 .PHONY: help rpms test lint bench bench-mock bench-copr clean system-deps test-system-deps venv test-venv test-deps
 
@@ -84,7 +84,8 @@ system-deps:
 	fi
 
 test-system-deps: system-deps
-	@if command -v systemd-analyze >/dev/null && command -v puppet >/dev/null; then \
+	@if command -v systemd-analyze >/dev/null && command -v puppet >/dev/null \
+	    && command -v chromium >/dev/null; then \
 	    echo "test tools: present"; \
 	elif command -v apt-get >/dev/null; then \
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_TEST_PACKAGES); \
