@@ -8,6 +8,7 @@ the build host or the mock chroot provides (python3-build, python3-installer).
     wheel_tool.py install --wheel-dir DIR --root BUILDROOT --purelib P --platlib P
                           --scripts P --data P --headers P --interpreter PY
                           --python-version X.Y --filelist FILE [--sonames FILE]
+                          [--build-python PY]
 
 After installing, every ELF file in the buildroot is read (its dynamic section, parsed here):
 an RPATH/RUNPATH into a build, cache or temporary directory is an error (a library hijack
@@ -24,6 +25,7 @@ import re
 import struct
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 # Characters rpm's %files parser treats specially (% starts every macro and directive, and a
@@ -133,19 +135,26 @@ _SYSTEM_LIBDIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/libexec")
 _SAFE_SONAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]*$")
 
 
-def elf_dynamic(path: Path) -> dict[int, list[str]] | None:
-    """The string entries of an ELF file's dynamic section (tag -> values), None when the
-    file is no ELF file (or has no dynamic section: {})."""
+def _read_elf(path: Path) -> tuple[bytes, bool, str] | None:
+    """The file's bytes, whether it is 64-bit and its byte order; None for no ELF file."""
     with path.open("rb") as f:
         head = f.read(64)
         if len(head) < 52 or head[:4] != b"\x7fELF" or head[4] not in (1, 2):
             return None
         data = head + f.read()
-    wide, order = head[4] == 2, "<" if head[5] == 1 else ">"
-    try:
-        return _dynamic_strings(data, wide, order)
-    except (struct.error, IndexError, UnicodeDecodeError):
-        raise SystemExit(f"error: {path}: malformed ELF file") from None
+    return data, head[4] == 2, "<" if head[5] == 1 else ">"
+
+
+def elf_dynamic(path: Path) -> dict[int, list[str]] | None:
+    """The string entries of an ELF file's dynamic section (tag -> values), None when the
+    file is no ELF file (or has no dynamic section: {})."""
+    elf = _read_elf(path)
+    if elf is None:
+        return None
+    found: dict[int, list[str]] = {}
+    for tag, text, _, _ in _dynamic_entries(path, *elf):
+        found.setdefault(tag, []).append(text)
+    return found
 
 
 def _sections(data: bytes, wide: bool, order: str) -> list[tuple[int, int, int, int]]:
@@ -163,10 +172,19 @@ def _sections(data: bytes, wide: bool, order: str) -> list[tuple[int, int, int, 
     return found
 
 
-def _dynamic_strings(data: bytes, wide: bool, order: str) -> dict[int, list[str]]:
+def _dynamic_entries(
+    path: Path, data: bytes, wide: bool, order: str
+) -> list[tuple[int, str, int, int]]:
+    """(tag, string, offset of the entry, offset of the string) of each string entry."""
+    try:
+        return list(_string_entries(data, wide, order))
+    except (struct.error, IndexError, ValueError, UnicodeDecodeError):
+        raise SystemExit(f"error: {path}: malformed ELF file") from None
+
+
+def _string_entries(data: bytes, wide: bool, order: str) -> Iterator[tuple[int, str, int, int]]:
     sections = _sections(data, wide, order)
     entry = struct.Struct(order + ("qQ" if wide else "iI"))
-    found: dict[int, list[str]] = {}
     for kind, offset, size, link in sections:
         if kind != _SHT_DYNAMIC:
             continue
@@ -177,8 +195,56 @@ def _dynamic_strings(data: bytes, wide: bool, order: str) -> dict[int, list[str]
                 break
             if tag in (_DT_NEEDED, _DT_SONAME, _DT_RPATH, _DT_RUNPATH):
                 end = data.index(b"\0", strtab + value)
-                found.setdefault(tag, []).append(data[strtab + value : end].decode())
-    return found
+                yield tag, data[strtab + value : end].decode(), at, strtab + value
+
+
+def drop_search_paths(path: Path, prefixes: list[str]) -> list[str]:
+    """Remove from the file's RPATH/RUNPATH the entries inside ``prefixes`` (the build
+    interpreter's installation: a Python built with --enable-shared outside /usr links its
+    lib directory into every extension), as chrpath does: the string rewritten in place, or
+    the whole entry removed when nothing is left.  Returns what was dropped."""
+    elf = _read_elf(path)
+    if elf is None or not prefixes:
+        return []
+    data, size = bytearray(elf[0]), 16 if elf[1] else 8
+    dropped: list[str] = []
+    # Last entry first: removing one shifts the entries after it.
+    for tag, text, at, string_at in reversed(_dynamic_entries(path, *elf)):
+        if tag not in (_DT_RPATH, _DT_RUNPATH):
+            continue
+        entries = text.split(":")
+        keep = [e for e in entries if not _inside(e, prefixes)]
+        if len(keep) == len(entries):
+            continue
+        dropped.extend(e for e in entries if e not in keep)
+        new = ":".join(keep).encode()
+        data[string_at : string_at + len(text)] = new + b"\0" * (len(text) - len(new))
+        if not keep:  # shift the entries after it up to the DT_NULL closing the section
+            end = next(e for e in range(at, len(data), size) if not any(data[e : e + size // 2]))
+            data[at:end] = data[at + size : end] + bytes(size)
+    if dropped:
+        path.write_bytes(bytes(data))
+    return dropped
+
+
+def _inside(entry: str, prefixes: list[str]) -> bool:
+    path = os.path.normpath(entry) if entry.startswith("/") else ""
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
+
+
+def interpreter_prefixes(python: str) -> list[str]:
+    """Where the interpreter that built the extensions is installed (a virtual environment's
+    base too), unless that is the system's own /usr."""
+    found = set()
+    real = Path(os.path.realpath(python))
+    found.add(str(real.parent.parent))
+    config = Path(python).parent.parent / "pyvenv.cfg"
+    if config.is_file():
+        for line in config.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home" and value.strip().startswith("/"):
+                found.add(str(Path(os.path.realpath(value.strip())).parent))
+    return sorted(p for p in found if p not in ("/", "/usr") and p.startswith("/"))
 
 
 def bad_search_path(entry: str) -> bool:
@@ -196,14 +262,18 @@ def _stays_in_system(path: str) -> bool:
     )
 
 
-def check_elf_files(root: Path) -> set[str]:
-    """Refuse an RPATH/RUNPATH into the build; return the sonames the buildroot ships."""
+def check_elf_files(root: Path, build_prefixes: list[str] | None = None) -> set[str]:
+    """Refuse an RPATH/RUNPATH into the build; return the sonames the buildroot ships.
+    ``build_prefixes``: of what was compiled here, the build interpreter's installation,
+    whose lib directory is dropped from search paths first (noted in the log)."""
     shipped: set[str] = set()
     for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
+        installed = "/" + path.relative_to(root).as_posix()
+        for entry in drop_search_paths(path, build_prefixes or []):
+            print(f"note: {installed}: dropped the build interpreter's {entry!r} from its RPATH")
         dynamic = elf_dynamic(path)
         if not dynamic:
             continue
-        installed = "/" + path.relative_to(root).as_posix()
         for tag in (_DT_RPATH, _DT_RUNPATH):
             for value in dynamic.get(tag, []):
                 bad = [e for e in value.split(":") if bad_search_path(e)]
@@ -251,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("--python-version", required=True)
     i.add_argument("--filelist", type=Path, required=True)
     i.add_argument("--sonames", type=Path)
+    i.add_argument("--build-python", help="the interpreter that compiled the extensions")
     args = parser.parse_args(argv)
 
     if args.command == "build-wheel":
@@ -260,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     check_wheel_paths(wheel)
     install_wheel(wheel, args)
     finish_dist_info(args.root, [args.purelib, args.platlib])
-    sonames = check_elf_files(args.root)
+    prefixes = interpreter_prefixes(args.build_python) if args.build_python else []
+    sonames = check_elf_files(args.root, prefixes)
     if args.sonames is not None:
         args.sonames.write_text(sonames_pattern(sonames) + "\n")
     licenses = _license_basenames(wheel)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import ctypes
 import hashlib
 import io
 import re
@@ -186,3 +187,40 @@ def test_what_is_compiled_from_an_sdist_still_goes_through_strip(built_app: Buil
     log = (built_app.out / "logs" / "python3-cext.log").read_text()
     assert "/brp-strip " in log and "/brp-strip-comment-note " in log
     assert "--sonames" in log  # its own sonames are still filtered from its Requires
+
+
+@pytest.mark.parametrize(
+    ("rpath", "dtags", "left"),
+    [
+        ("/opt/fakepy/lib", "--enable-new-dtags", None),
+        ("/opt/fakepy/lib", "--disable-new-dtags", None),
+        ("$ORIGIN/../libs:/opt/fakepy/lib", "--enable-new-dtags", "$ORIGIN/../libs"),
+    ],
+)
+def test_build_interpreter_lib_dir_is_dropped_from_what_is_compiled_here(
+    tmp_path: Path, rpath: str, dtags: str, left: str | None
+) -> None:
+    """A Python built with --enable-shared outside /usr (pyenv) links its lib directory into
+    every extension compiled with it: for an sdist the wheel tool drops that entry (as chrpath
+    does), and the library still loads; anything else outside stays an error."""
+    root = tmp_path / "root"
+    site = root / PLATLIB.lstrip("/") / "cext"
+    site.mkdir(parents=True)
+    (tmp_path / "ext.c").write_text(
+        "#include <string.h>\nint f(const char *s) { return strlen(s); }\n"
+    )
+    out = site / "_speed.so"
+    flags = f"-Wl,{dtags},-rpath,{rpath}"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", out, tmp_path / "ext.c", flags], check=True)
+    assert wheel_tool.check_elf_files(root, ["/opt/fakepy"]) == {"_speed.so"}
+    readelf = subprocess.run(["readelf", "-d", out], capture_output=True, text=True, check=True)
+    assert "fakepy" not in readelf.stdout
+    assert (f"[{left}]" in readelf.stdout) if left else ("path:" not in readelf.stdout)
+    assert "libc.so.6" in readelf.stdout  # the other entries are intact
+    assert ctypes.CDLL(str(out)).f(b"four") == 4
+    with pytest.raises(SystemExit, match="/opt/other/lib"):
+        subprocess.run(
+            ["gcc", "-shared", "-fPIC", "-o", out, tmp_path / "ext.c", "-Wl,-rpath,/opt/other/lib"],
+            check=True,
+        )
+        wheel_tool.check_elf_files(root, ["/opt/fakepy"])
