@@ -783,6 +783,13 @@ def _print_release(result: ReleaseReport) -> None:
         )
         return
     repo = result.repo
+    if repo.unchanged and result.verification is None:
+        click.echo(
+            f"nothing changed: {repo.path} is up to date ({len(repo.kept)} packages; not "
+            f"verified or published again) in {result.seconds:.1f}s",
+            err=True,
+        )
+        return
     click.echo(
         result.verification.text() if result.verification else "verification skipped (--no-verify)",
         err=True,

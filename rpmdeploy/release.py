@@ -54,6 +54,7 @@ from rpmdeploy.repo import (
     stage_repo,
 )
 from rpmdeploy.repo.content import scan_previous
+from rpmdeploy.repo.generations import tree_size
 from rpmdeploy.repo.rpmfile import RpmFile
 from rpmdeploy.sign import SigningKey
 from rpmdeploy.targets import SYSTEM_PYTHON, Target, find_python, resolve_target
@@ -156,6 +157,13 @@ def _release(
         },
     )
     check_published(inputs, repo_dir)
+    unchanged = _unchanged_repo(inputs, repo_dir, options)
+    if unchanged is not None:
+        # Same packages, same record, history and manifests as what is published and was
+        # verified when it was: nothing to verify or publish again.
+        progress.stage("nothing changed: the published repository is up to date (kept as is)")
+        seconds = time.monotonic() - started
+        return ReleaseReport(tuple(outcomes), unchanged, None, seconds, found, linted)
     verification: VerifyReport | None = None
     # The lock is held (release() took it).  The new generation is verified where it will
     # be served from, before the swap: if verify fails, leaving the block discards it and
@@ -168,6 +176,45 @@ def _release(
         repo = staged.commit()
     seconds = time.monotonic() - started
     return ReleaseReport(tuple(outcomes), repo, verification, seconds, found, linted)
+
+
+def _unchanged_repo(
+    inputs: RepoInputs, repo_dir: Path, options: ReleaseOptions
+) -> RepoReport | None:
+    """The published repository's report when the new generation would be the same, else None.
+
+    The same: every package to publish is there with the same header (a signature added when
+    publishing does not count), the signing is the same, and every extra file but the
+    report (which records times) has the same bytes.
+    """
+    if not repo_dir.is_symlink() or not repo_dir.is_dir():
+        return None
+    current = Path(os.path.realpath(repo_dir))
+    published = {p.file_name: p for p in _published_packages(repo_dir)}
+    for package in (*inputs.binary, *inputs.source):
+        there = published.get(package.file_name)
+        if there is None or there.header_sha256 != package.header_sha256:
+            return None
+        if (options.signing is not None) != (there.signer is not None):
+            return None
+    for name, text in inputs.extra_files.items():
+        if name == htmlreport.REPORT_FILE:
+            continue
+        path = current / name
+        if not path.is_file() or path.read_text(errors="replace") != text:
+            return None
+    names = sorted(published)
+    return RepoReport(
+        path=repo_dir,
+        generation=current,
+        revision=0,
+        added=(),
+        kept=tuple(names),
+        pruned=(),
+        total_size=tree_size(current),
+        signed=options.signing is not None,
+        unchanged=True,
+    )
 
 
 def missing_externals_note(app: App) -> list[str]:

@@ -133,8 +133,13 @@ def test_second_release_builds_nothing_and_publishes_the_same_repo(
     repo = tmp_path / "repo"
     release(app.path, repo, cache)
     before = tree(repo)
+    generation = os.readlink(repo)
     result = release(app.path, repo, cache)
     assert "6 packages: 0 built, 6 cached, 0 failed" in result.output
+    # Nothing changed: neither verified nor published again; the repository is untouched,
+    # byte for byte (its report.html included) and in the same generation.
+    assert "nothing changed:" in result.output and "verified hello" not in result.output
+    assert tree(repo) == before and os.readlink(repo) == generation
     assert published(repo) == published_before(before)
 
 
