@@ -10,6 +10,8 @@ import json
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import wraps
@@ -196,8 +198,15 @@ def _resolve(app_dir: Path, **given: Any) -> settings.Resolved:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="rpmdeploy")
-@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-def cli(debug: bool) -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="RPMDEPLOY_DEBUG",
+    help="Show tracebacks instead of one-line errors (also after the command).",
+)
+@click.option("-v", "--verbose", count=True, help="More progress (each package's log).")
+@click.option("-q", "--quiet", is_flag=True, help="Only failures and the summary.")
+def cli(debug: bool, verbose: int, quiet: bool) -> None:
     """Turn a Python WSGI app directory into RPMs and a yum repository.
 
     An app directory holds dependencies.in (top-level deps), dependencies.txt (pinned,
@@ -222,6 +231,7 @@ def cli(debug: bool) -> None:
     error; 75 temporarily locked (another release publishes to the same repository);
     130/143 interrupted (Ctrl-C/SIGTERM, after cleaning up).
     """
+    PROGRESS.verbosity = -1 if quiet else verbose
 
 
 index_options = _options(
@@ -716,12 +726,34 @@ def _describe(target: Target) -> str:
 
 
 class _Progress:
-    """Progress on stderr: a line per stage and per finished package."""
+    """Progress on stderr: a line per stage, when a package starts and when it ends, and a
+    heartbeat for long builds ("still building NAME, 40 s", every RPMDEPLOY_HEARTBEAT
+    seconds, default 30).  ``-q`` keeps only failures and the summary; ``-v`` adds details."""
+
+    def __init__(self) -> None:
+        self.verbosity = 0
+        self.running: dict[str, float] = {}
+        self.lock = threading.Lock()
+        self.beating = False
 
     def stage(self, message: str) -> None:
-        click.echo(_style(f"-- {message}", bold=True), err=True)
+        if self.verbosity >= 0:
+            click.echo(_style(f"-- {message}", bold=True), err=True)
+
+    def started(self, name: str, version: str) -> None:
+        with self.lock:
+            self.running[name] = time.monotonic()
+            if not self.beating:
+                self.beating = True
+                threading.Thread(target=self._heartbeat, daemon=True).start()
+        if self.verbosity >= 0:
+            click.echo(f"        start  {name} {version}", err=True)
 
     def package(self, outcome: PackageOutcome, done: int, total: int) -> None:
+        with self.lock:
+            self.running.pop(outcome.name, None)
+        if self.verbosity < 0 and outcome.status not in ("failed", "skipped"):
+            return
         width = len(str(total))
         timing = f" ({outcome.seconds:.1f}s)" if outcome.status == "built" else ""
         status = _style(
@@ -735,6 +767,19 @@ class _Progress:
         )
         if outcome.note:
             click.echo(f"       note: {outcome.note}", err=True)
+        if self.verbosity > 0 and outcome.log is not None:
+            click.echo(f"       log: {outcome.log}", err=True)
+
+    def _heartbeat(self) -> None:
+        every = float(os.environ.get("RPMDEPLOY_HEARTBEAT", "30") or 30)
+        while True:
+            time.sleep(every)
+            now = time.monotonic()
+            with self.lock:
+                long = [(n, now - t) for n, t in sorted(self.running.items()) if now - t >= every]
+            if self.verbosity >= 0:
+                for name, seconds in long:
+                    click.echo(f"        still building {name}, {seconds:.0f} s", err=True)
 
 
 PROGRESS = _Progress()
@@ -833,6 +878,14 @@ def _print_summary(result: RpmsReport) -> None:
         )
 
 
+#: Options of the whole command line that may also be written after the command.
+_GLOBAL_FLAGS = ("--debug", "-v", "-vv", "--verbose", "-q", "--quiet")
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
-    cli(prog_name="rpmdeploy")
+    # `rpmdeploy release APP --debug` means what `rpmdeploy --debug release APP` means.
+    args = sys.argv[1:]
+    flags = [a for a in args if a in _GLOBAL_FLAGS]
+    rest = [a for a in args if a not in _GLOBAL_FLAGS]
+    cli(args=[*flags, *rest], prog_name="rpmdeploy")

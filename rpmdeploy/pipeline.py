@@ -112,11 +112,18 @@ class Reporter(Protocol):
 
     def stage(self, message: str) -> None: ...
 
+    def started(self, name: str, version: str) -> None:
+        """A package's build begins (a heartbeat may follow until ``package`` says it ended)."""
+        ...
+
     def package(self, outcome: PackageOutcome, done: int, total: int) -> None: ...
 
 
 class Silent:
     def stage(self, message: str) -> None:
+        pass
+
+    def started(self, name: str, version: str) -> None:
         pass
 
     def package(self, outcome: PackageOutcome, done: int, total: int) -> None:
@@ -521,6 +528,8 @@ def _build_level(
             yield from zip(jobs, pool.map(lambda j: _build(session, j), jobs), strict=True)
         return
     left = dict(enumerate(jobs))
+    for job in jobs:
+        session.progress.started(job.name, job.version)
     work = [(job.request, job.workdir) for job in jobs]
     for index, built in whole.build_level(work, session.progress.stage):
         if index in left:
@@ -532,6 +541,7 @@ def _build_level(
 
 def _build(session: BuildSession, job: Job) -> tuple[PackageOutcome, BuildResult | None]:
     """Build one prepared job and cache the result; a failure is an outcome, not an exception."""
+    session.progress.started(job.name, job.version)
     try:
         result = session.builder.build(job.request, job.workdir)
     except Exception as exc:  # noqa: BLE001 - one package's failure must not hide the others

@@ -52,6 +52,9 @@ class Stages:
     def stage(self, message: str) -> None:
         SAID.append(message)
 
+    def started(self, name: str, version: str) -> None:
+        pass
+
     def package(self, outcome: pipeline.PackageOutcome, done: int, total: int) -> None:
         pass
 
