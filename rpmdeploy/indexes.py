@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from http.client import HTTPException
 from pathlib import Path
 
 from packaging.utils import (
@@ -29,6 +30,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from rpmdeploy.cache import sha256_file
 from rpmdeploy.errors import FetchError
 from rpmdeploy.pin import IndexOptions, Pin
 
@@ -86,23 +88,31 @@ def check_reachable(index: IndexOptions, timeout: float = 5.0) -> None:
 
 
 def download(found: Found, dest: Path) -> Path:
-    """Copy or download ``found`` into directory ``dest``, checking its sha256."""
+    """Copy or download ``found`` into directory ``dest``, checking its sha256.
+
+    The file appears whole or not at all (written beside, then renamed), so a store shared
+    by concurrent runs never holds half a file; one already there is kept.
+    """
     if "/" in found.filename or found.filename.startswith("."):
         raise FetchError(f"refusing file name {found.filename!r}")
     dest.mkdir(parents=True, exist_ok=True)
     path = dest / found.filename
+    if path.is_file() and sha256_file(path) == found.sha256:
+        return path
+    tmp = dest / f".{found.filename}.{os.getpid()}.tmp"
     digest = hashlib.sha256()
     try:
-        with _open(found.url) as source, path.open("wb") as out:
+        with _open(found.url) as source, tmp.open("wb") as out:
             for block in iter(lambda: source.read(1 << 20), b""):
                 digest.update(block)
                 out.write(block)
-    except (OSError, ValueError) as exc:
-        path.unlink(missing_ok=True)
+    except (OSError, ValueError, HTTPException) as exc:  # urllib's URLError is an OSError
+        tmp.unlink(missing_ok=True)
         raise FetchError(f"downloading {found.filename} from {_public(found.url)}: {exc}") from None
     if digest.hexdigest() != found.sha256:
-        path.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise FetchError(f"{found.filename}: its sha256 does not match the pinned hash")
+    os.replace(tmp, path)
     return path
 
 
@@ -138,7 +148,7 @@ def _find_links(link: str, pin: Pin, base: Path | None) -> Iterator[Found]:
         return
     for entry in sorted(path.iterdir()):
         if entry.is_file() and _names(entry.name) == pin.name:
-            yield Found(entry.name, entry.resolve().as_uri(), _sha256(entry))
+            yield Found(entry.name, entry.resolve().as_uri(), sha256_file(entry))
 
 
 def _simple_index(url: str, pin: Pin) -> Iterator[Found]:
@@ -198,14 +208,6 @@ def _names(filename: str) -> str | None:
         return str(parse_sdist_filename(filename)[0])
     except InvalidSdistFilename:
         return None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _open(url: str, accept: str = "*/*", timeout: float = _TIMEOUT):  # type: ignore[no-untyped-def]

@@ -17,8 +17,6 @@ pins, marked so in its header, that ``rpms`` installs build environments from wi
 from __future__ import annotations
 
 import configparser
-import hashlib
-import os
 import shutil
 import tarfile
 import tempfile
@@ -38,7 +36,8 @@ from packaging.utils import (
     parse_sdist_filename,
 )
 
-from rpmdeploy.errors import PinError
+from rpmdeploy.errors import FetchError, PinError
+from rpmdeploy.indexes import Found, download
 from rpmdeploy.pin import (
     BUILD_IN_FILE,
     BUILD_PINNED_FILE,
@@ -178,30 +177,12 @@ def fetch_sdist(sdist: Sdist, options: PinOptions, work: Path) -> Path:
     kept in ``options.tools_dir`` by its hash."""
     filename = _sdist_filename(sdist)
     store = (options.tools_dir / "sdists" / sdist.sha256) if options.tools_dir else work / "sdists"
-    final = store / filename
-    if final.is_file():
-        return final
-    store.mkdir(parents=True, exist_ok=True)
-    tmp = store / f".{filename}.{os.getpid()}.tmp"
-    digest = hashlib.sha256()
-    from http.client import HTTPException
-
     try:
-        with _open_url(sdist) as source, tmp.open("wb") as out:
-            for block in iter(lambda: source.read(1 << 20), b""):
-                digest.update(block)
-                out.write(block)
-    except (OSError, ValueError, HTTPException) as exc:  # urllib's URLError is an OSError
-        tmp.unlink(missing_ok=True)
+        return download(Found(filename, sdist.url, sdist.sha256), store)
+    except FetchError as exc:
         raise PinError(
-            f"{sdist.label}: cannot download its sdist {sdist.url} to read its build "
-            f"requirements: {exc}"
+            f"{sdist.label}: cannot fetch its sdist to read its build requirements: {exc.message}"
         ) from None
-    if digest.hexdigest() != sdist.sha256:
-        tmp.unlink(missing_ok=True)
-        raise PinError(f"{sdist.label}: {filename} does not match its pinned hash")
-    os.replace(tmp, final)
-    return final
 
 
 def _sdist_filename(sdist: Sdist) -> str:
@@ -213,21 +194,6 @@ def _sdist_filename(sdist: Sdist) -> str:
     if filename.startswith(".") or canonicalize_name(name) != sdist.label.split("==")[0]:
         raise PinError(f"{sdist.label}: {sdist.url} is not its sdist")
     return filename
-
-
-def _open_url(sdist: Sdist):  # type: ignore[no-untyped-def]
-    import ssl  # only when an sdist is fetched: pinning stays quick to start
-    import urllib.request
-
-    scheme = urlparse(sdist.url).scheme
-    if scheme == "file":
-        return open(urllib.request.url2pathname(urlparse(sdist.url).path), "rb")  # noqa: SIM115
-    if scheme not in ("https", "http"):
-        raise ValueError(f"unsupported URL scheme {scheme!r}")
-    cafile = os.environ.get("SSL_CERT_FILE") or os.environ.get("PIP_CERT")
-    context = ssl.create_default_context(cafile=cafile) if cafile else None
-    request = urllib.request.Request(sdist.url, headers={"User-Agent": "rpmdeploy"})
-    return urllib.request.urlopen(request, timeout=60, context=context)  # noqa: S310
 
 
 # --- build requirements, read statically -------------------------------------------------------

@@ -1,9 +1,8 @@
 """PEP 440 versions and specifiers in RPM syntax.
 
-Implements the rules of /work/shared/design/fedora-conventions.md ("PEP 440 version to RPM
-version", "Specifier conversion"), which follow Fedora's python-rpm-generators
-(``pythondistdeps.py``): trailing ``.0`` dropped, ``N!`` -> ``N:``, pre-release ``~``,
-dev release ``~~``, post release ``^post``, local part dropped.
+Follows Fedora's Python packaging rules for versions and specifiers, as Fedora's
+python-rpm-generators (``pythondistdeps.py``) apply them: trailing ``.0`` dropped, ``N!`` ->
+``N:``, pre-release ``~``, dev release ``~~``, post release ``^post``, local part dropped.
 
 The goal is that rpm orders converted versions exactly as PEP 440 orders the originals, and
 that a converted specifier admits exactly the versions ``SpecifierSet.contains(v,
