@@ -11,7 +11,6 @@ config named by RPMDEPLOY_BENCH_MOCK_CONFIG [synthetic-x86_64], and the script p
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
+from bench_rpms import write_app  # noqa: E402 - the same pinned-wheels app as bench_rpms
 from helpers import make_wheel  # noqa: E402
 
 from rpmdeploy import settings  # noqa: E402
@@ -70,17 +70,6 @@ def make_wheels(dest: Path) -> list[Path]:
         meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.{n}\nSummary: bench {n}\n"
         make_wheel(dest, name, f"1.{n}", meta, files)
     return sorted(dest.glob("*.whl"))
-
-
-def write_app(app: Path, wheels: list[Path]) -> Path:
-    app.mkdir(parents=True)
-    lines = ["--no-index", f"--find-links {wheels[0].parent}"]
-    for wheel in wheels:
-        name, version = wheel.name.split("-")[:2]
-        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-        lines.append(f"{name}=={version} --hash=sha256:{digest}")
-    (app / "dependencies.txt").write_text("\n".join(lines) + "\n")
-    return app
 
 
 def rpmdeploy(app: Path, out: Path, cache: Path) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,7 +118,9 @@ def _release(
         progress.stage(f"note: {note}")
     # The app's own checks (bin/wsgiapp, version, external dependencies) before any build.
     app_spec_context(loaded, build.target)
-    history = published_history(repo_dir)
+    # Read once: the lock is held, so the published repository cannot change meanwhile.
+    existing = _published_packages(repo_dir)
+    history = published_history(repo_dir, existing)
     with build_session(loaded, build, progress, history=history) as session:
         outcomes = build_dependencies(session)
         progress.stage("building the app RPM")
@@ -156,8 +159,8 @@ def _release(
             ),
         },
     )
-    check_published(inputs, repo_dir)
-    unchanged = _unchanged_repo(inputs, repo_dir, options)
+    check_published(inputs, existing)
+    unchanged = _unchanged_repo(inputs, repo_dir, existing, options)
     if unchanged is not None:
         # Same packages, same record, history and manifests as what is published and was
         # verified when it was: nothing to verify or publish again.
@@ -179,7 +182,7 @@ def _release(
 
 
 def _unchanged_repo(
-    inputs: RepoInputs, repo_dir: Path, options: ReleaseOptions
+    inputs: RepoInputs, repo_dir: Path, existing: Sequence[RpmFile], options: ReleaseOptions
 ) -> RepoReport | None:
     """The published repository's report when the new generation would be the same, else None.
 
@@ -190,7 +193,7 @@ def _unchanged_repo(
     if not repo_dir.is_symlink() or not repo_dir.is_dir():
         return None
     current = Path(os.path.realpath(repo_dir))
-    published = {p.file_name: p for p in _published_packages(repo_dir)}
+    published = {p.file_name: p for p in existing}
     for package in (*inputs.binary, *inputs.source):
         there = published.get(package.file_name)
         if there is None or there.header_sha256 != package.header_sha256:
@@ -224,21 +227,21 @@ def missing_externals_note(app: App) -> list[str]:
     return [f"no {HINTS_FILE}: no system packages required"]
 
 
-def published_history(repo_dir: Path) -> History:
-    """The release history of the published repository, knowing every release it holds."""
+def published_history(repo_dir: Path, existing: Sequence[RpmFile]) -> History:
+    """The release history of the published repository, knowing every release it holds
+    (``existing``: its packages)."""
     history = History.load(repo_dir / HISTORY_FILE)
     history.seed(
         (p.name, f"{p.epoch}:{p.version}" if p.epoch != "0" else p.version, p.release)
-        for p in _published_packages(repo_dir)
+        for p in existing
     )
     return history
 
 
-def check_published(inputs: RepoInputs, repo_dir: Path) -> None:
-    """Refuse a package whose NEVR is published already with other content."""
+def check_published(inputs: RepoInputs, existing: Sequence[RpmFile]) -> None:
+    """Refuse a package whose NEVR is published already (``existing``) with other content."""
     new = [Published(p.file_name, p.header_sha256) for p in (*inputs.binary, *inputs.source)]
-    existing = [Published(p.file_name, p.header_sha256) for p in _published_packages(repo_dir)]
-    check_conflicts(new, existing)
+    check_conflicts(new, [Published(p.file_name, p.header_sha256) for p in existing])
 
 
 def _published_packages(repo_dir: Path) -> list[RpmFile]:
