@@ -17,18 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    NormalizedName,
     canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
 )
 
 from rpmdeploy._run import isolated_pip_env, log_tail, run
 from rpmdeploy.cache import Cache, sha256_file, stable_key
 from rpmdeploy.errors import FetchError
-from rpmdeploy.indexes import check_reachable, download, find_sdist
+from rpmdeploy.indexes import check_reachable, download, find_sdist, project_name
 from rpmdeploy.pin import Pin, PinnedSet
 from rpmdeploy.targets import Target
 
@@ -198,7 +193,7 @@ class _Fetch:
         by_name = {pin.name: pin for pin in pins}
         results: dict[str, Artifact] = {}
         for file in sorted(dest.iterdir()) if dest.is_dir() else []:
-            name = _artifact_project(file.name)
+            name = project_name(file.name)
             pin = by_name.get(name) if name else None
             if pin is None:
                 raise FetchError(f"pip downloaded an unexpected file {file.name!r}")
@@ -296,15 +291,6 @@ def manylinux_tags(glibc: str, arch: str) -> list[str]:
         if minor >= floor and (floor != 5 or arch in ("x86_64", "i686")):
             tags.append(f"{alias}_{arch}")
     return tags
-
-
-def _artifact_project(filename: str) -> NormalizedName | None:
-    try:
-        if filename.endswith(".whl"):
-            return canonicalize_name(parse_wheel_filename(filename)[0])
-        return canonicalize_name(parse_sdist_filename(filename)[0])
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
 
 
 def _describe(pins: list[Pin]) -> str:

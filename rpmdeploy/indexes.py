@@ -25,6 +25,8 @@ from pathlib import Path
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
@@ -147,7 +149,7 @@ def _find_links(link: str, pin: Pin, base: Path | None) -> Iterator[Found]:
     if not path.is_dir():
         return
     for entry in sorted(path.iterdir()):
-        if entry.is_file() and _names(entry.name) == pin.name:
+        if entry.is_file() and project_name(entry.name) == pin.name:
             yield Found(entry.name, entry.resolve().as_uri(), sha256_file(entry))
 
 
@@ -167,7 +169,7 @@ def _page(url: str, pin: Pin) -> Iterator[Found]:
     for href, sha256 in links:
         absolute = urllib.parse.urljoin(url, href)
         filename = urllib.parse.unquote(urllib.parse.urlparse(absolute).path.rsplit("/", 1)[-1])
-        if sha256 and _names(filename) == pin.name:
+        if sha256 and project_name(filename) == pin.name:
             yield Found(filename, absolute.split("#", 1)[0], sha256)
 
 
@@ -198,15 +200,13 @@ def _html_links(text: str) -> list[tuple[str, str]]:
     return links
 
 
-def _names(filename: str) -> str | None:
-    """The canonical project name of a wheel or sdist file name, or None."""
+def project_name(filename: str) -> NormalizedName | None:
+    """The canonical project name of a wheel or sdist file name, or None for anything else."""
     try:
-        return str(parse_wheel_filename(filename)[0])
-    except InvalidWheelFilename:
-        pass
-    try:
-        return str(parse_sdist_filename(filename)[0])
-    except InvalidSdistFilename:
+        if filename.endswith(".whl"):
+            return canonicalize_name(parse_wheel_filename(filename)[0])
+        return canonicalize_name(parse_sdist_filename(filename)[0])
+    except (InvalidWheelFilename, InvalidSdistFilename):
         return None
 
 
