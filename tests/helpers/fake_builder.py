@@ -10,13 +10,20 @@ was provided (``provide``) before: the proof that builds ran in dependency order
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rpmdeploy import pipeline
+from rpmdeploy.appconfig import AppSettings
+from rpmdeploy.appmodel import App
 from rpmdeploy.builders import BuilderContext, BuildRequest, BuildResult, Capabilities
+from rpmdeploy.cache import Cache
 from rpmdeploy.errors import BuildError
+from rpmdeploy.pin import PinnedSet
+from rpmdeploy.pipeline import Job, RpmsOptions
 from rpmdeploy.scheduler import capability_name
+from rpmdeploy.targets import resolve_target
 
 
 @dataclass
@@ -86,3 +93,49 @@ def _capabilities_of(result: BuildResult) -> list[str]:
 def _wanted(requirement: str) -> bool:
     """Only capabilities of the pinned set matter (not python3-devel and friends)."""
     return requirement.startswith("fake(")
+
+
+# --- the pipeline's pieces with this builder (shared by the unit tests) ------------------------
+
+
+def options(tmp_path: Path, jobs: int = 2) -> RpmsOptions:
+    """Options of a run with the fake builder (registered as ``fake``) for fedora-43."""
+    return RpmsOptions(
+        target=resolve_target("fedora-43"),
+        cache=Cache(tmp_path / "cache"),
+        jobs=jobs,
+        builder="fake",
+    )
+
+
+def job(
+    tmp_path: Path, name: str, provides: str, needs: tuple[str, ...] = (), weight: int = 0
+) -> Job:
+    """A prepared package providing ``fake(provides)`` whose build requires ``fake(n)``."""
+    workdir = tmp_path / "work" / name
+    workdir.mkdir(parents=True)
+    spec = workdir / f"{name}.spec"
+    spec.write_text("Name: x\n")
+    request = BuildRequest(
+        label=f"{name} 1",
+        spec=spec,
+        sources=(),
+        provides=(f"fake({provides}) = 1",),
+        build_requires=tuple(f"fake({n}) >= 1" for n in needs),
+    )
+    return Job(name, "1", f"key-{name}", request, workdir, weight, 0.0)
+
+
+def run_jobs(
+    tmp_path: Path,
+    jobs: list[Job],
+    progress: pipeline.Reporter = pipeline.SILENT,
+    check: Callable[[pipeline.BuildSession], None] | None = None,
+) -> dict[str, pipeline.PackageOutcome]:
+    """``pipeline.run_jobs`` in a session of the fake builder; ``check`` sees the session."""
+    app = App(tmp_path, PinnedSet(()), AppSettings(name="app"))
+    with pipeline.build_session(app, options(tmp_path), progress, fetch=False) as session:
+        if check is not None:
+            check(session)
+        counter = pipeline._Counter(pipeline.SILENT, len(jobs))
+        return pipeline.run_jobs(session, jobs, set(), counter)

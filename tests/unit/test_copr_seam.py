@@ -13,14 +13,10 @@ from pathlib import Path
 
 import pytest
 from helpers import fake_builder
-from helpers.fake_builder import FakeBuilder, FakeLedger
-from test_pipeline import job, options
+from helpers.fake_builder import FakeBuilder, FakeLedger, job
 
 from rpmdeploy import builders, pipeline
-from rpmdeploy.appconfig import AppSettings
-from rpmdeploy.appmodel import App
 from rpmdeploy.builders import BuildRequest, BuildResult, LevelOutcome, level_builder
-from rpmdeploy.pin import PinnedSet
 
 LEVELS: list[list[str]] = []
 SILENT_ABOUT: set[str] = set()
@@ -73,11 +69,10 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLedger]:
 
 
 def run_jobs(tmp_path: Path, jobs: list[pipeline.Job]) -> dict[str, pipeline.PackageOutcome]:
-    app = App(tmp_path, PinnedSet(()), AppSettings(name="app"))
-    with pipeline.build_session(app, options(tmp_path), Stages(), fetch=False) as session:
+    def takes_levels(session: pipeline.BuildSession) -> None:
         assert level_builder(session.builder) is session.builder
-        counter = pipeline._Counter(pipeline.SILENT, len(jobs))
-        return pipeline.run_jobs(session, jobs, set(), counter)
+
+    return fake_builder.run_jobs(tmp_path, jobs, Stages(), check=takes_levels)
 
 
 def test_levels_go_to_build_level_in_dependency_order(fake: FakeLedger, tmp_path: Path) -> None:

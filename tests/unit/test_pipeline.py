@@ -13,17 +13,14 @@ from pathlib import Path
 
 import pytest
 from helpers import fake_builder, make_wheel
-from helpers.fake_builder import FakeLedger
+from helpers.fake_builder import FakeLedger, job, options, run_jobs
 
 from rpmdeploy import builders, pipeline
 from rpmdeploy.appconfig import AppSettings
 from rpmdeploy.appmodel import App
-from rpmdeploy.builders import BuildRequest
-from rpmdeploy.cache import Cache
 from rpmdeploy.fetch import Artifact
 from rpmdeploy.pin import Pin, PinnedSet
-from rpmdeploy.pipeline import Job, RpmsOptions
-from rpmdeploy.targets import resolve_target
+from rpmdeploy.pipeline import RpmsOptions
 
 
 @pytest.fixture
@@ -51,15 +48,6 @@ def wheel_app(tmp_path: Path, names: dict[str, int]) -> tuple[App, dict[str, Art
         artifacts[name] = Artifact(pin, wheel, digest)
     app = App(tmp_path, PinnedSet(tuple(pins)), AppSettings(name="app"))
     return app, artifacts
-
-
-def options(tmp_path: Path, jobs: int = 2) -> RpmsOptions:
-    return RpmsOptions(
-        target=resolve_target("fedora-43"),
-        cache=Cache(tmp_path / "cache"),
-        jobs=jobs,
-        builder="fake",
-    )
 
 
 def run(
@@ -123,30 +111,6 @@ def test_a_package_that_cannot_be_prepared_fails_alone(fake: FakeLedger, tmp_pat
 
 
 # --- order: run_jobs with hand-made requests ----------------------------------------------------
-
-
-def job(
-    tmp_path: Path, name: str, provides: str, needs: tuple[str, ...] = (), weight: int = 0
-) -> Job:
-    workdir = tmp_path / "work" / name
-    workdir.mkdir(parents=True)
-    spec = workdir / f"{name}.spec"
-    spec.write_text("Name: x\n")
-    request = BuildRequest(
-        label=f"{name} 1",
-        spec=spec,
-        sources=(),
-        provides=(f"fake({provides}) = 1",),
-        build_requires=tuple(f"fake({n}) >= 1" for n in needs),
-    )
-    return Job(name, "1", f"key-{name}", request, workdir, weight, 0.0)
-
-
-def run_jobs(tmp_path: Path, jobs: list[Job]) -> dict[str, pipeline.PackageOutcome]:
-    app = App(tmp_path, PinnedSet(()), AppSettings(name="app"))
-    with pipeline.build_session(app, options(tmp_path), fetch=False) as session:
-        counter = pipeline._Counter(pipeline.SILENT, len(jobs))
-        return pipeline.run_jobs(session, jobs, set(), counter)
 
 
 def test_builds_follow_build_requires(fake: FakeLedger, tmp_path: Path) -> None:
