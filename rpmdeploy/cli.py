@@ -301,6 +301,7 @@ def _no_binary(no_binary: tuple[str, ...], all_sdists: bool) -> tuple[str, ...]:
 )
 @no_binary_options
 @target_options
+@format_option
 @reports_errors
 def pin(
     app_dir: Path,
@@ -316,6 +317,7 @@ def pin(
     all_sdists: bool,
     target: str | None,
     python: str | None,
+    output_format: str,
 ) -> None:
     """Compile APP_DIR/dependencies.in into a pinned, hashed APP_DIR/dependencies.txt, and the
     build dependencies of its sdists into APP_DIR/build-dependencies.txt.
@@ -360,6 +362,10 @@ def pin(
         )
     else:
         click.echo(f"wrote {result.build_path}: no sdists to build from, none pinned", err=True)
+    if output_format == "json":
+        from rpmdeploy import jsonreport
+
+        _json(jsonreport.pin(result, job.log))
 
 
 @cli.command()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rpmdeploy.distributions import releases
+from rpmdeploy.pin import Pin, PinChanges, PinResult
 from rpmdeploy.pipeline import PackageOutcome, RpmsReport
 from rpmdeploy.release import ReleaseReport
 from rpmdeploy.repo import RepoReport
@@ -89,9 +90,28 @@ def targets() -> Json:
     return document("targets", {"targets": [{"name": "host"}, *rows]})
 
 
-def pin(path: Path, build_path: Path | None, summary: str) -> Json:
+def pin(result: PinResult, log: Path | None = None) -> Json:
+    """What ``rpmdeploy pin`` wrote: both files, what they were pinned for, and how each
+    changed (``summary`` is the line the text output prints)."""
+    record = result.pinned_for
     return document(
-        "pin", {"ok": True, "pinned": str(path), "build": _path(build_path), "summary": summary}
+        "pin",
+        {
+            "ok": True,
+            "pinned": str(result.path),
+            "build": _path(result.build_path),
+            "summary": result.changes.summary(),
+            "target": record.target,
+            "python": record.python,
+            "platform": record.platform,
+            "resolver": record.resolver,
+            "uploaded_prior_to": record.uploaded_prior_to,
+            "logs": _path(log),
+            "changes": pin_changes(result.changes),
+            "build_changes": pin_changes(result.build_changes),
+            "sdists": list(result.sdists),
+            "build_pins": result.build_pins,
+        },
     )
 
 
@@ -145,6 +165,31 @@ def verification(v: VerifyReport) -> Json:
         "assumed": {"capabilities": list(v.assumed), "packages": list(v.assumed_packages)},
         "timings": {step: round(seconds, 3) for step, seconds in v.timings},
     }
+
+
+def pin_changes(changes: PinChanges) -> Json:
+    """How one pinned file changed: counts, then each pin (``name``, ``version``; a move
+    has ``from`` and ``to``)."""
+    moves = {"upgraded": changes.upgraded, "downgraded": changes.downgraded}
+    return {
+        "counts": {
+            "added": len(changes.added),
+            "removed": len(changes.removed),
+            **{label: len(pairs) for label, pairs in moves.items()},
+            "unchanged": changes.unchanged,
+        },
+        "added": [_pin(p) for p in changes.added],
+        "removed": [_pin(p) for p in changes.removed],
+        **{
+            label: [{"name": a.name, "from": a.version, "to": b.version} for a, b in pairs]
+            for label, pairs in moves.items()
+        },
+        "summary": changes.summary(),
+    }
+
+
+def _pin(pin: Pin) -> Json:
+    return {"name": pin.name, "version": pin.version, "extras": list(pin.extras)}
 
 
 def _counts(outcomes: Iterable[PackageOutcome]) -> Json:
