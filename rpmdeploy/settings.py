@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
-from rpmdeploy import builders
+from rpmdeploy import builders, distributions
 from rpmdeploy.appconfig import SETTINGS_TABLES, AppConfig, AppSettings, read_app_config
 from rpmdeploy.appconfig import with_overrides as app_with_overrides
 from rpmdeploy.cache import Cache, default_cache_dir
@@ -126,7 +126,8 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("target", "rpms", _text, "host"),
+    # No fixed default: see target_name().
+    Setting("target", "rpms", _text),
     Setting("python", "rpms", _text, is_path=False),
     Setting("jobs", "rpms", _count(1, 64), os.cpu_count() or 1),
     Setting("cache_dir", "rpms", _text, is_path=True),
@@ -238,8 +239,32 @@ def _check_tables(config: AppConfig) -> None:
 # --- the options objects -----------------------------------------------------------------------
 
 
+def target_name(resolved: Resolved) -> str:
+    """The target asked for, else ``host`` where the host is an RPM distribution.
+
+    On any other host (Debian, Ubuntu, ...) ``host`` would mean RPMs for that machine's
+    Python with Fedora's package names: a combination no real system has.  So there the
+    target must be named (``--target``, ``[rpms] target``, RPMDEPLOY_TARGET); ``--target
+    host`` stays available to whoever wants exactly that.
+    """
+    name: str | None = resolved["target"]
+    if name:
+        return name
+    try:
+        rpm_host = distributions.host_distribution(distributions.OS_RELEASE).is_target
+    except UsageError:
+        rpm_host = False
+    if rpm_host:
+        return "host"
+    raise UsageError(
+        "no target: this machine is not an RPM distribution, so name the one the RPMs are "
+        "for with --target, [rpms] target in rpmdeploy.toml or RPMDEPLOY_TARGET "
+        "(`rpmdeploy targets` lists them; --target host builds for this machine's Python)"
+    )
+
+
 def target_of(resolved: Resolved) -> Target:
-    target = resolve_target(resolved["target"], resolved["python"])
+    target = resolve_target(target_name(resolved), resolved["python"])
     return target.with_namespace(resolved["name_prefix"], resolved["install_prefix"])
 
 
@@ -353,8 +378,9 @@ def pin_job(
 ) -> PinJob:
     """What `rpmdeploy pin` runs: for a distribution target, ``python`` is the interpreter
     pip-compile runs under (it must be of the target's version); for host, the host's."""
-    is_host = resolved["target"] == "host"
-    target = resolve_target(resolved["target"], resolved["python"] if is_host else None)
+    name = target_name(resolved)
+    is_host = name == "host"
+    target = resolve_target(name, resolved["python"] if is_host else None)
     cache = cache_of(resolved)
     options = PinOptions(
         index,

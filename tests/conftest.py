@@ -26,6 +26,12 @@ from helpers import (
     run_cli,
 )
 
+# The hermetic tests build for this machine's own Python (the fixture packages are built with
+# it), so they name ``host`` as their target: a Debian host has no default target.  Set for the
+# whole session (session fixtures run before function ones); tests about the target setting
+# itself remove or override it with monkeypatch.
+os.environ["RPMDEPLOY_TARGET"] = "host"
+
 # Which fixture packages are served as a wheel, and which only as an sdist (built by rpmdeploy).
 
 

@@ -29,7 +29,7 @@ license = "LGPL-3.0-or-later"
 
 def test_settings_from_the_file(tmp_path: Path) -> None:
     (tmp_path / "rpmdeploy.toml").write_text(TOML)
-    resolved = settings.resolve(tmp_path, {}, env={})
+    resolved = settings.resolve(tmp_path, {"target": "host"}, env={})
     options = settings.release_options(resolved, None)
     metadata = options.build.metadata
     assert metadata.packager == "Release Bot <ops@example.invalid>"
@@ -39,7 +39,7 @@ def test_settings_from_the_file(tmp_path: Path) -> None:
 
 
 def test_defaults_and_precedence(tmp_path: Path) -> None:
-    (tmp_path / "rpmdeploy.toml").write_text("[rpms]\nstrict-licenses = true\n")
+    (tmp_path / "rpmdeploy.toml").write_text("[rpms]\ntarget = 'host'\nstrict-licenses = true\n")
     resolved = settings.resolve(
         tmp_path, {"strict_licenses": None, "lint": None}, env={"RPMDEPLOY_PACKAGER": "ci"}
     )

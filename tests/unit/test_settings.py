@@ -18,9 +18,34 @@ def app_dir(tmp_path: Path, toml: str = "") -> Path:
 
 def test_defaults(tmp_path: Path) -> None:
     resolved = settings.resolve(app_dir(tmp_path), {}, env={})
-    assert resolved["target"] == "host" and resolved["builder"] == "rpmbuild"
+    assert resolved["target"] is None and resolved["builder"] == "rpmbuild"
     assert resolved["keep"] == 1 and resolved["verify"] is True
     assert set(resolved.sources.values()) == {"default"}
+
+
+def _os_release(tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "os-release"
+    path.write_text(text)
+    monkeypatch.setattr(settings.distributions, "OS_RELEASE", path)
+
+
+def test_no_target_is_host_on_an_rpm_distribution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _os_release(tmp_path, 'ID=rocky\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.4"\n', monkeypatch)
+    resolved = settings.resolve(app_dir(tmp_path), {}, env={})
+    assert settings.target_name(resolved) == "host"
+
+
+def test_no_target_on_debian_is_an_error_naming_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _os_release(tmp_path, 'ID=debian\nVERSION_ID="12"\n', monkeypatch)
+    resolved = settings.resolve(app_dir(tmp_path), {}, env={})
+    with pytest.raises(UsageError, match=r"not an RPM distribution.*--target.*rpmdeploy targets"):
+        settings.target_name(resolved)
+    named = settings.resolve(app_dir(tmp_path, "[rpms]\ntarget = 'host'\n"), {}, env={})
+    assert settings.target_name(named) == "host"
 
 
 def test_command_line_beats_environment_beats_file(tmp_path: Path) -> None:
@@ -51,7 +76,10 @@ def test_a_relative_cache_dir_from_the_command_line_becomes_absolute(tmp_path: P
 
 
 def test_builder_table_names_the_builder_and_keeps_its_own_keys(tmp_path: Path) -> None:
-    path = app_dir(tmp_path, "[builder]\nname = 'rpmbuild'\nmock-config = 'site.cfg'\n")
+    path = app_dir(
+        tmp_path,
+        "[rpms]\ntarget = 'host'\n[builder]\nname = 'rpmbuild'\nmock-config = 'site.cfg'\n",
+    )
     resolved = settings.resolve(path, {}, env={})
     options = settings.rpms_options(resolved, env={})
     assert options.builder == "rpmbuild"
