@@ -8,7 +8,8 @@ PYTHON ?= /usr/bin/python3
 VENV   ?= .venv
 APP    ?= examples/hello-wsgi
 OUT    ?= out
-TARGET ?= host
+# Empty: the app's own target ([rpms] target in its rpmdeploy.toml; rocky-9 for the example).
+TARGET ?=
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 SIGN   ?=
 BASE_URL ?=
@@ -31,7 +32,7 @@ DNF_TEST_PACKAGES := puppet systemd make chromium
 .PHONY: help rpms test lint bench bench-mock bench-copr clean system-deps test-system-deps venv test-venv test-deps
 
 help:
-	@echo "make rpms     release $(APP) into $(OUT) (TARGET=$(TARGET) JOBS=$(JOBS) SIGN=KEYID BASE_URL=URL)"
+	@echo "make rpms     release $(APP) into $(OUT) (TARGET=NAME JOBS=$(JOBS) SIGN=KEYID BASE_URL=URL)"
 	@echo "make test     lint, type checks and the test suite (PYTEST_ARGS=...)"
 	@echo "make lint     ruff and mypy only"
 	@echo "make bench    benchmarks: rpms against plain rpmbuild, pin against uv and pip-compile"
@@ -40,7 +41,7 @@ help:
 	@echo "make clean    remove $(OUT) and build leftovers"
 
 rpms: venv
-	$(BIN)/rpmdeploy release $(APP) --out $(OUT) --target $(TARGET) --jobs $(JOBS) \
+	$(BIN)/rpmdeploy release $(APP) --out $(OUT) $(if $(TARGET),--target $(TARGET)) --jobs $(JOBS) \
 	    $(if $(SIGN),--sign $(SIGN)) $(if $(BASE_URL),--base-url $(BASE_URL))
 
 test: test-venv test-deps lint

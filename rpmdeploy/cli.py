@@ -99,7 +99,8 @@ target_options = _options(
         metavar="NAME",
         help="What to build for: 'host' (this machine's python3) or a distribution release "
         "such as fedora-43-x86_64, rocky-9, almalinux-10 (see `rpmdeploy targets`) "
-        "[RPMDEPLOY_TARGET, [rpms] target; default: host].",
+        "[RPMDEPLOY_TARGET, [rpms] target; default: host on an RPM distribution, "
+        "none elsewhere].",
     ),
     click.option(
         "--python",

@@ -10,12 +10,23 @@ import urllib.request
 from pathlib import Path
 
 
-def serve_once(root: Path, app: str, path: str, **settings: str) -> str:
-    """Start the installed launcher of ``app`` on a free loopback port, GET ``path``, stop."""
+def serve_once(
+    root: Path, app: str, path: str, python: str = "/usr/bin/python3", **settings: str
+) -> str:
+    """Start the installed launcher of ``app`` on a free loopback port, GET ``path``, stop.
+
+    ``python`` runs it: an interpreter of the Python version the RPMs were built for.
+    """
     port = free_port()
+    version = subprocess.run(
+        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     sites = [
-        f"{root}/usr/lib/python3.11/site-packages",
-        f"{root}/usr/lib64/python3.11/site-packages",
+        f"{root}/usr/lib/python{version}/site-packages",
+        f"{root}/usr/lib64/python{version}/site-packages",
     ]
     env = {
         "PATH": os.environ["PATH"],
@@ -26,7 +37,7 @@ def serve_once(root: Path, app: str, path: str, **settings: str) -> str:
     }
     launcher = root / "opt" / app / "bin" / f"{app}-serve"
     server = subprocess.Popen(
-        ["/usr/bin/python3", str(launcher)],
+        [python, str(launcher)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
