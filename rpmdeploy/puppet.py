@@ -24,6 +24,7 @@ reaches either file) and quoted for Puppet single-quoted strings (``\\`` and ``'
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from rpmdeploy.rpmnames import EVR, PACKAGE_NAME
 
 REPO_TEMPLATE = "publish/yum.repo.j2"
 MANIFEST_TEMPLATE = "publish/puppet-manifest.pp.j2"
+MULTI_TEMPLATE = "publish/puppet-multi.pp.j2"
 # How long servers trust cached metadata: a release must become installable soon after it is
 # published (dnf's default is 48 hours, and a missing version is not refetched).
 METADATA_EXPIRE = 300
@@ -112,6 +114,93 @@ def render_puppet_manifest(
         comment=f"{name} {ensure} from {repo_id}",
     )
     return render(MANIFEST_TEMPLATE, context, template_dir)
+
+
+@dataclass(frozen=True)
+class HostRepository:
+    """One repository of a several-target release and the hosts it is for, as their facts
+    say: ``$facts['os']['name']`` one of ``os_names``, ``['release']['major']`` and
+    ``['os']['architecture']`` (on EL and Fedora the RPM arch: x86_64, aarch64)."""
+
+    target: str  # the target's name in the release (its directory: rocky-9-x86_64)
+    os_names: tuple[str, ...]
+    major: str
+    arch: str
+    base_url: str
+    evr: str  # the app package's [EPOCH:]VERSION-RELEASE in this repository
+    key_url: str | None  # the public key's URL when signed
+
+
+@dataclass(frozen=True)
+class _HostChoice:
+    """A HostRepository with every value quoted for Puppet (quotes included)."""
+
+    target: str
+    os_names: str  # a Puppet array of strings
+    major: str
+    arch: str
+    base_url: str
+    ensure: str
+    key_url: str
+
+
+@dataclass(frozen=True)
+class MultiManifestContext:
+    repo_id: str
+    descr: str
+    signed: bool
+    metadata_expire: str
+    package: str
+    service: str | None
+    choices: tuple[_HostChoice, ...]
+    published: str  # what the release is for, for the failure message
+    plain_id: str  # repo_id unquoted (a repository name: safe in a double-quoted string)
+    comment: str
+
+
+def render_puppet_multi(
+    app: str,
+    package: str,
+    repositories: Sequence[HostRepository],
+    signed: bool,
+    service: str | None,
+    *,
+    template_dir: Path | None = None,
+) -> str:
+    """One Puppet manifest for several repositories: the host's ``os`` facts pick the one
+    for it (the first of ``repositories`` that matches), and a host none matches fails
+    with a message naming its facts and what was published."""
+    repo_id = _check(app, _REPO_ID, "repository name")
+    name = _check(package, PACKAGE_NAME, "package name")
+    choices = tuple(
+        _HostChoice(
+            target=puppet_string(r.target),
+            os_names="[" + ", ".join(puppet_string(n) for n in r.os_names) + "]",
+            major=puppet_string(r.major),
+            arch=puppet_string(r.arch),
+            base_url=puppet_string(_check(r.base_url, _URL, "base URL")),
+            ensure=puppet_string(puppet_ensure(r.evr)),
+            key_url=puppet_string(_key_url(signed, r.key_url)),
+        )
+        for r in repositories
+    )
+    targets = ", ".join(dict.fromkeys(_check(r.target, _REPO_ID, "target") for r in repositories))
+    return render(
+        MULTI_TEMPLATE,
+        MultiManifestContext(
+            repo_id=puppet_string(repo_id),
+            descr=puppet_string(f"{repo_id} (published by rpmdeploy)"),
+            signed=signed,
+            metadata_expire=puppet_string(str(METADATA_EXPIRE)),
+            package=puppet_string(name),
+            service=puppet_string(_check(service, _SERVICE, "service name")) if service else None,
+            choices=choices,
+            published=puppet_string(targets),
+            plain_id=repo_id,
+            comment=f"{name} from {repo_id}, one repository per target: {targets}",
+        ),
+        template_dir,
+    )
 
 
 def puppet_ensure(evr: str) -> str:
