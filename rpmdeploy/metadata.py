@@ -1,4 +1,8 @@
-"""Stage 3, inspect: read a built wheel's metadata into a frozen PackageMetadata.
+"""Stage 3, inspect: read a package's metadata into a frozen PackageMetadata.
+
+The metadata comes from a wheel file, or for an sdist from the ``.dist-info`` directory its
+build backend prepared (PEP 517 ``prepare_metadata_for_build_wheel``, ``rpmdeploy.wheels``):
+the sdist's wheel itself is built once, in %build.
 
 Everything read here is untrusted (it comes from PyPI): values are kept as the text they are,
 and it is the spec renderer's job to make them inert.  Names and versions are validated here,
@@ -58,27 +62,100 @@ class PackageMetadata:
         return self.license_info.expression
 
 
-def read_wheel_metadata(wheel: Path) -> PackageMetadata:
-    """Inspect ``wheel`` (a built wheel file) without installing it."""
+def read_wheel_metadata(path: Path, is_pure: bool | None = None) -> PackageMetadata:
+    """Inspect ``path`` without installing it: a wheel file, or the ``.dist-info`` directory
+    an sdist's backend prepared.  ``is_pure``: whether the sdist's wheel will be pure, as
+    decided without building it (``rpmdeploy.wheels``); None reads it from the WHEEL file."""
+    if path.is_dir():
+        return _read_dist_info_dir(path, is_pure)
     try:
-        name, version, _build, tags = parse_wheel_filename(wheel.name)
+        name, version, _build, tags = parse_wheel_filename(path.name)
     except InvalidWheelFilename as exc:
-        raise MetadataError(f"{wheel.name}: not a valid wheel file name ({exc})") from None
+        raise MetadataError(f"{path.name}: not a valid wheel file name ({exc})") from None
     try:
-        with zipfile.ZipFile(wheel) as zf:
+        with zipfile.ZipFile(path) as zf:
             members = zf.namelist()
-            dist_info = _find_dist_info(members, wheel.name)
+            dist_info = _find_dist_info(members, path.name)
             metadata_text = zf.read(f"{dist_info}/METADATA").decode("utf-8", "replace")
             wheel_text = zf.read(f"{dist_info}/WHEEL").decode("utf-8", "replace")
             entry_points = _read_optional(zf, f"{dist_info}/entry_points.txt")
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise MetadataError(f"{wheel.name}: unreadable wheel ({exc})") from None
+        raise MetadataError(f"{path.name}: unreadable wheel ({exc})") from None
+    pure = _is_pure(wheel_text, tags) if is_pure is None else is_pure
+    return _metadata(
+        path.name, name, version, metadata_text, entry_points, pure, tags, dist_info, members
+    )
+
+
+def _read_dist_info_dir(path: Path, is_pure: bool | None) -> PackageMetadata:
+    """A prepared ``NAME-VERSION.dist-info`` directory (hatchling writes only METADATA;
+    setuptools no WHEEL: whether it is pure is then ``is_pure``)."""
+    label = path.name
+    stem = label.removesuffix(".dist-info")
+    if stem == label or stem.count("-") != 1:
+        raise MetadataError(f"{label}: not a NAME-VERSION.dist-info directory")
+    dir_name, dir_version = stem.split("-")
+    try:
+        version = Version(dir_version)
+    except InvalidVersion:
+        raise MetadataError(f"{label}: invalid version {dir_version!r}") from None
+    files = {p.name: p for p in path.iterdir() if p.is_file() and not p.is_symlink()}
+    if "METADATA" not in files:
+        raise MetadataError(f"{label}: no METADATA in the prepared metadata")
+
+    def text(name: str) -> str:
+        found = files.get(name)
+        return found.read_text("utf-8", "replace") if found else ""
+
+    wheel_text = text("WHEEL")
+    tags = _wheel_file_tags(wheel_text)
+    if is_pure is None:
+        if not wheel_text:
+            raise MetadataError(f"{label}: no WHEEL file says whether the package is pure")
+        is_pure = _is_pure(wheel_text, tags)
+    members = sorted(
+        f"{label}/{p.relative_to(path).as_posix()}" for p in path.rglob("*") if p.is_file()
+    )
+    return _metadata(
+        label,
+        canonicalize_name(dir_name),
+        version,
+        text("METADATA"),
+        text("entry_points.txt"),
+        is_pure,
+        tags,
+        label,
+        members,
+    )
+
+
+def _wheel_file_tags(wheel_text: str) -> frozenset[Tag]:
+    """The tags a WHEEL file names (``Tag:`` lines), none when there is no such file."""
+    found: set[Tag] = set()
+    for value in HeaderParser().parsestr(wheel_text).get_all("Tag") or []:
+        parts = value.strip().split("-")
+        if len(parts) == 3:
+            found.add(Tag(*parts))
+    return frozenset(found)
+
+
+def _metadata(
+    label: str,
+    name: NormalizedName,
+    version: Version,
+    metadata_text: str,
+    entry_points: str,
+    is_pure: bool,
+    tags: frozenset[Tag],
+    dist_info: str,
+    members: list[str],
+) -> PackageMetadata:
     raw, _unparsed = parse_email(metadata_text)
     meta_name = canonicalize_name(raw.get("name", ""))
     if meta_name != name:
-        raise MetadataError(f"{wheel.name}: METADATA names {raw.get('name')!r}, not {name}")
-    _check_version(raw.get("version", ""), version, wheel.name)
-    console, gui = _scripts(entry_points, wheel.name)
+        raise MetadataError(f"{label}: METADATA names {raw.get('name')!r}, not {name}")
+    _check_version(raw.get("version", ""), version, label)
+    console, gui = _scripts(entry_points, label)
     return PackageMetadata(
         name=name,
         display_name=raw.get("name", name),
@@ -88,11 +165,11 @@ def read_wheel_metadata(wheel: Path) -> PackageMetadata:
         url=_homepage(raw),
         license_info=licenses.from_metadata(raw),
         requires_dist=tuple(raw.get("requires_dist", [])),
-        provides_extra=_extras(raw, wheel.name),
+        provides_extra=_extras(raw, label),
         requires_python=raw.get("requires_python", "") or "",
         console_scripts=console,
         gui_scripts=gui,
-        is_pure=_is_pure(wheel_text, tags),
+        is_pure=is_pure,
         wheel_tags=tuple(sorted(str(t) for t in tags)),
         dist_info=dist_info,
         license_files=_license_files(raw, members, dist_info),
@@ -156,6 +233,12 @@ def _scripts(entry_points: str, wheel_name: str) -> tuple[tuple[str, ...], tuple
                 raise MetadataError(f"{wheel_name}: unsafe script name {script!r}")
         found.append(names)
     return found[0], found[1]
+
+
+def wheel_is_pure(wheel_text: str, tags: frozenset[Tag] | None = None) -> bool:
+    """Pure = Root-Is-Purelib and every tag (the file name's, else the WHEEL file's) is
+    ``none-any``."""
+    return _is_pure(wheel_text, _wheel_file_tags(wheel_text) if tags is None else tags)
 
 
 def _is_pure(wheel_text: str, tags: frozenset[Tag]) -> bool:

@@ -1,13 +1,21 @@
-"""Stage 2b, wheel: turn an sdist into a wheel with PEP 517 (``build``), hermetically.
+"""Stage 2b, wheel: what an sdist's wheel will be, without building it; build environments.
 
 The build backend and its requirements are installed into a cached build environment before
-anything is built, from the app's pinned build dependencies only (``build-dependencies.txt``,
+anything runs, from the app's pinned build dependencies only (``build-dependencies.txt``,
 written by ``rpmdeploy pin``): fetched hash-checked like every pin, installed with
 ``--require-hashes`` from those files and no index.  A build requirement that is not pinned
 there is an error naming the fix (``rpmdeploy pin``), never a download.  The backend then
-runs without build isolation, so nothing is fetched mid-build.  The wheel built here is
-inspected (its metadata and whether it is pure decide the spec); rpmbuild later builds it
-again from the same sdist inside %build, so the SRPM is a real source package.
+runs without build isolation, so nothing is fetched mid-build, and confined
+(``rpmdeploy.confine``: it is the sdist's own code).
+
+Each sdist is built once, by rpmbuild in %build (so the SRPM is a real source package).
+Before that, rpmdeploy only asks the backend for the wheel's metadata (PEP 517
+``prepare_metadata_for_build_wheel``, through ``build``'s ``ProjectBuilder.metadata_path``,
+which builds a wheel only for a backend without that hook) and decides whether the wheel
+will be pure (a noarch RPM) from the sdist itself: see :func:`sdist_purity`.  A wrong
+"pure" cannot ship: rpmbuild refuses ELF files in a noarch package ("Arch dependent binaries
+in noarch package", ``%_binaries_in_noarch_packages_terminate_build``, on by default and
+never turned off by rpmdeploy's specs).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import stat
 import sys
 import tarfile
 import tempfile
+import tomllib
 import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -32,16 +41,26 @@ from rpmdeploy.cache import Cache, stable_key
 from rpmdeploy.confine import confined, interpreter_dirs
 from rpmdeploy.errors import BuildError
 from rpmdeploy.fetch import Artifact, FetchOptions, fetch_artifacts
+from rpmdeploy.metadata import wheel_is_pure
 from rpmdeploy.pin import Pin, PinnedSet, read_build_pins
 from rpmdeploy.targets import Target, find_python, python_version_of
 
 
 @dataclass(frozen=True)
 class BuiltWheel:
-    path: Path
+    """What the spec of a package is made from.
+
+    For a wheel artifact, the wheel.  For an sdist, nothing is built yet: ``path`` is the
+    ``.dist-info`` directory its backend prepared (cached), ``is_pure`` whether the wheel
+    %build makes will be pure, and ``purity`` why it was decided so.
+    """
+
+    path: Path  # the wheel, or an sdist's prepared .dist-info directory
     build_requires: tuple[str, ...] = ()  # PEP 508 requirements of the sdist's build
     backend_python: str | None = None  # interpreter of the build environment (sdists only)
     sdist_top_dir: str | None = None  # the directory the sdist unpacks into
+    is_pure: bool | None = None  # an sdist's, decided without building; None: read the wheel
+    purity: str = ""  # why an sdist's wheel is taken to be pure or compiled
 
 
 @dataclass(frozen=True)
@@ -50,8 +69,8 @@ class WheelContext:
     cache: Cache
     pinned: PinnedSet
     artifacts: Mapping[str, Artifact]  # every fetched artifact of the pinned set
-    # The builder builds inside the target: a wheel compiled here only serves to read the
-    # metadata, so it need not fit the target.
+    # The builder builds inside the target: what runs here only serves to read the
+    # metadata, so a compiled sdist need not be buildable for the target on this machine.
     in_target: bool = False
 
     def build_pins(self) -> PinnedSet:
@@ -66,33 +85,48 @@ class WheelContext:
 
 
 def wheel_for(artifact: Artifact, ctx: WheelContext, log: Path) -> BuiltWheel:
-    """The wheel to package for ``artifact``: itself, or one built from the sdist (cached)."""
+    """What ``artifact``'s package is made from: the wheel itself, or an sdist's prepared
+    metadata and purity (cached by the sdist's hash and the target)."""
     if artifact.is_wheel:
         return BuiltWheel(artifact.path)
-    key = stable_key("wheel", artifact.sha256, ctx.target.cache_identity())
-    meta = ctx.cache.read_json("wheels", key, "wheel.json")
+    key = stable_key("sdist-metadata", artifact.sha256, ctx.target.cache_identity())
+    meta = ctx.cache.read_json("sdist-metadata", key, "prepared.json")
     if meta is not None:
-        wheel = ctx.cache.root / "wheels" / key / meta["wheel"]
+        dist_info = ctx.cache.root / "sdist-metadata" / key / meta["dist_info"]
         env_python = _build_env_python(ctx, meta["build_requires"], log)
-        if wheel.is_file():
+        if dist_info.is_dir():
             return BuiltWheel(
-                wheel, tuple(meta["build_requires"]), env_python, meta["sdist_top_dir"]
+                dist_info,
+                tuple(meta["build_requires"]),
+                env_python,
+                meta["sdist_top_dir"],
+                meta["is_pure"],
+                meta["purity"],
             )
-    with ctx.cache.staging("wheels", key) as out, tempfile.TemporaryDirectory() as tmp:
+    with ctx.cache.staging("sdist-metadata", key) as out, tempfile.TemporaryDirectory() as tmp:
         source = unpack_sdist(artifact, Path(tmp))
-        built = _build(artifact, source, out, ctx, log)
+        prepared = _prepare(artifact, source, out, ctx, log)
         # Written into the staging dir: the rename makes the entry appear complete.
         meta = {
-            "wheel": built.path.name,
-            "build_requires": list(built.build_requires),
+            "dist_info": prepared.path.name,
+            "build_requires": list(prepared.build_requires),
             "sdist_top_dir": source.name,
+            "is_pure": prepared.is_pure,
+            "purity": prepared.purity,
         }
-        (out / "wheel.json").write_text(json.dumps(meta, indent=1))
-    final = ctx.cache.root / "wheels" / key / built.path.name
-    return BuiltWheel(final, built.build_requires, built.backend_python, source.name)
+        (out / "prepared.json").write_text(json.dumps(meta, indent=1))
+    final = ctx.cache.root / "sdist-metadata" / key / prepared.path.name
+    return BuiltWheel(
+        final,
+        prepared.build_requires,
+        prepared.backend_python,
+        source.name,
+        prepared.is_pure,
+        prepared.purity,
+    )
 
 
-def _build(
+def _prepare(
     artifact: Artifact, source: Path, outdir: Path, ctx: WheelContext, log: Path
 ) -> BuiltWheel:
     from build import BuildBackendException, BuildException, ProjectBuilder
@@ -104,7 +138,8 @@ def _build(
     warnings.filterwarnings("ignore", category=BuildBackendWarning)
     name = artifact.pin.requirement
     try:
-        static = ProjectBuilder(source).build_system_requires
+        project = ProjectBuilder(source)
+        static = project.build_system_requires
     except BuildException as exc:
         raise BuildError(f"{name}: invalid build configuration in sdist: {exc}") from None
     requires = sorted(static)
@@ -119,18 +154,158 @@ def _build(
         dynamic = sorted(builder.get_requires_for_build("wheel"))
         if any(r not in requires for r in dynamic):
             # The backend asked for more (setuptools asks for wheel, say): an environment
-            # with all of it, and the build runs there.
+            # with all of it, and the hooks run there.
             requires = sorted({*requires, *dynamic})
             python = _build_env_python(ctx, requires, log)
             builder = backend(python)
-        wheel = Path(builder.build("wheel", outdir))
+        # prepare_metadata_for_build_wheel; a wheel only if the backend lacks that hook.
+        dist_info = Path(builder.metadata_path(outdir))
     except (BuildBackendException, BuildException, BuildError):
         raise BuildError(
-            f"{name}: building a wheel from {artifact.filename} failed", str(log)
+            f"{name}: reading the metadata of {artifact.filename} failed", str(log)
         ) from None
-    if not ctx.in_target:
-        _check_fits_target(wheel, ctx.target, name)
-    return BuiltWheel(wheel, tuple(requires), python, source.name)
+    built = sorted(outdir.glob("*.whl"))
+    if built:  # the backend has no metadata hook: its wheel says what it is
+        wheel = built[0]
+        if not ctx.in_target:
+            _check_fits_target(wheel, ctx.target, name)
+        with zipfile.ZipFile(wheel) as zf:
+            text = zf.read(f"{dist_info.name}/WHEEL").decode("utf-8", "replace")
+        pure = wheel_is_pure(text, parse_wheel_filename(wheel.name)[3])
+        why = f"built a wheel for its metadata (no metadata hook): {wheel.name}"
+        for extra in built:
+            extra.unlink()
+    else:
+        readable = [ctx.cache.root, *interpreter_dirs(), *interpreter_dirs(python)]
+        pure, why = sdist_purity(source, dist_info, python, log, readable)
+        if not pure and not ctx.in_target:
+            _check_compiles_for_target(python, ctx.target, name)
+    with log.open("a") as f:
+        f.write(f"rpmdeploy: {name}: {'pure (noarch)' if pure else 'compiled'}: {why}\n")
+    return BuiltWheel(dist_info, tuple(requires), python, source.name, pure, why)
+
+
+def _check_compiles_for_target(python: str, target: Target, name: str) -> None:
+    """A compiled sdist built on this machine is built by the build environment's Python:
+    it must be the target's version (``_builder_interpreter`` looks for one)."""
+    version = python_version_of(python)
+    if version != target.python_version:
+        raise BuildError(
+            f"{name}: the sdist compiles for this machine's Python ({version}), not for "
+            f"target {target.name} (Python {target.python_version}); it must be built inside "
+            "the target: use a builder that builds there, or a wheel for the target"
+        )
+
+
+# --- pure or compiled, without building ----------------------------------------------------------
+
+#: Build backends whose wheels always hold compiled code.
+COMPILING_BACKENDS = frozenset(
+    {"maturin", "scikit_build_core", "mesonpy", "sipbuild", "py_build_cmake", "enscons"}
+)
+#: Sources a build compiles (C, C++, Objective-C, Cython, Fortran, Rust, CUDA, Go).
+COMPILED_SUFFIXES = frozenset(
+    {".c", ".cc", ".cpp", ".cxx", ".c++", ".m", ".mm", ".pyx", ".f", ".for", ".f90", ".f95"}
+    | {".rs", ".cu", ".go"}
+)
+COMPILED_FILES = frozenset({"Cargo.toml"})
+#: Directories whose sources are not part of the build (pycparser ships C test inputs).
+NOT_BUILT_DIRS = frozenset(
+    {"test", "tests", "testing", "doc", "docs", "example", "examples", "benchmarks", "bench"}
+)
+#: Words in setup.py after which only setuptools itself can say whether it compiles.
+SETUP_PY_HINTS = ("ext_modules", "Extension", "cffi_modules", "rust_extensions", "mypycify")
+
+
+def sdist_purity(
+    source: Path,
+    dist_info: Path,
+    python: str,
+    log: Path,
+    readable: Sequence[Path] = (),
+) -> tuple[bool, str]:
+    """Whether the wheel built from the unpacked sdist ``source`` will be pure, and why.
+
+    In order: a WHEEL file among the prepared metadata that says compiled; a backend that
+    always compiles; compiled sources (outside test, doc and example directories);
+    ``[tool.setuptools] ext-modules``; for a setup.py that mentions extensions, setuptools'
+    own answer (``Distribution.has_ext_modules()`` after reading the configuration: the
+    sdist's code runs, confined, reading only ``readable`` besides the system; nothing is
+    compiled).  Otherwise pure.
+    """
+    wheel = dist_info / "WHEEL"
+    if wheel.is_file() and not wheel_is_pure(wheel.read_text("utf-8", "replace")):
+        return False, "the prepared WHEEL file says it is not pure"
+    pyproject = _toml(source / "pyproject.toml")
+    build_system = pyproject.get("build-system")
+    declared = build_system.get("build-backend") if isinstance(build_system, dict) else None
+    backend = str(declared or "setuptools.build_meta:__legacy__")  # PEP 517's default
+    top = backend.split(".", 1)[0].split(":", 1)[0]
+    if top in COMPILING_BACKENDS:
+        return False, f"its build backend {backend} compiles"
+    compiled = _compiled_source(source)
+    if compiled is not None:
+        return False, f"it has compiled sources ({compiled})"
+    if top == "setuptools":
+        tool = pyproject.get("tool")
+        setuptools_table = tool.get("setuptools") if isinstance(tool, dict) else None
+        if isinstance(setuptools_table, dict) and setuptools_table.get("ext-modules"):
+            return False, "pyproject.toml declares [tool.setuptools] ext-modules"
+        setup_py = source / "setup.py"
+        text = setup_py.read_text("utf-8", "replace") if setup_py.is_file() else ""
+        if any(hint in text for hint in SETUP_PY_HINTS):
+            if _setuptools_has_extensions(source, python, log, readable):
+                return False, "setuptools says it has extension modules"
+            return True, "setup.py mentions extensions, but setuptools says it has none"
+    return True, "no compiled sources, no extension modules"
+
+
+def _compiled_source(source: Path) -> str | None:
+    for dirpath, dirnames, filenames in os.walk(source):
+        dirnames[:] = sorted(d for d in dirnames if d.lower() not in NOT_BUILT_DIRS)
+        for filename in sorted(filenames):
+            if filename in COMPILED_FILES or Path(filename).suffix.lower() in COMPILED_SUFFIXES:
+                return (Path(dirpath) / filename).relative_to(source).as_posix()
+    return None
+
+
+def _toml(path: Path) -> dict[str, object]:
+    try:
+        return tomllib.loads(path.read_text("utf-8")) if path.is_file() else {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}  # build's ProjectBuilder already accepted it, or it is not there
+
+
+# Runs in the build environment, confined, in the unpacked sdist: setuptools reads setup.py
+# and its configuration (setup.cfg, pyproject.toml) and stops before running any command.
+_SETUPTOOLS_PROBE = """\
+import sys
+sys.path.insert(0, "")
+import setuptools  # first: distutils is then setuptools' own
+from distutils.core import run_setup
+dist = run_setup("setup.py", stop_after="config")
+compiled = dist.has_ext_modules() or bool(getattr(dist, "rust_extensions", None))
+with open(sys.argv[1], "w") as f:
+    f.write("compiled" if compiled else "pure")
+"""
+
+
+def _setuptools_has_extensions(
+    source: Path, python: str, log: Path, readable: Sequence[Path]
+) -> bool:
+    with tempfile.TemporaryDirectory() as answer_dir:
+        answer = Path(answer_dir) / "answer"
+        argv = confined(
+            [python, "-c", _SETUPTOOLS_PROBE, str(answer)],
+            writable=[source, Path(answer_dir)],
+            readable=readable,
+            cwd=source,
+        )
+        try:
+            run(argv, log=log, what="asking setuptools for extension modules", cwd=source)
+        except BuildError:
+            return True  # it would not say: compiled is the answer that cannot ship wrong
+        return not answer.is_file() or answer.read_text().strip() != "pure"
 
 
 def _check_fits_target(wheel: Path, target: Target, name: str) -> None:
