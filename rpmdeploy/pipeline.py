@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from rpmdeploy import __version__, buildcache, licenses, scheduler
+from rpmdeploy import __version__, buildcache, elfcheck, licenses, scheduler
 from rpmdeploy.app import mapping_distro
 from rpmdeploy.appmodel import App
 from rpmdeploy.builders import (
@@ -38,6 +38,7 @@ from rpmdeploy.builders import (
 from rpmdeploy.cache import Cache, stable_key
 from rpmdeploy.changelog import describe_package
 from rpmdeploy.errors import RpmdeployError
+from rpmdeploy.externals import load_mapping, map_hints
 from rpmdeploy.fetch import Artifact, FetchOptions, fetch_artifacts
 from rpmdeploy.metadata import read_wheel_metadata
 from rpmdeploy.outdir import publish
@@ -54,7 +55,7 @@ from rpmdeploy.specs import (
     templates_fingerprint,
     wheel_tool_source,
 )
-from rpmdeploy.sysdeps import known_packages, system_build_requires
+from rpmdeploy.sysdeps import known_packages, package_hints, system_build_requires
 from rpmdeploy.targets import Target
 from rpmdeploy.versions import rpm_tag_version
 from rpmdeploy.wheelfiles import check_wheel_members
@@ -101,6 +102,9 @@ class RpmsReport:
     outcomes: tuple[PackageOutcome, ...]
     out: Path | None
     seconds: float
+    # What the run summary says once, not per package (no bytecode: no interpreter of the
+    # target's version on this machine), from ``run_notes``.
+    notes: tuple[str, ...] = ()
 
     @property
     def failed(self) -> tuple[PackageOutcome, ...]:
@@ -230,6 +234,7 @@ def build_rpms(
     history = History.load(out / HISTORY_FILE)
     with build_session(app, options, progress, history=history) as session:
         outcomes = build_dependencies(session)
+        notes = run_notes(session)
     written = None
     if not any(o.status in ("failed", "skipped") for o in outcomes):
         if options.metadata.strict_licenses:
@@ -238,7 +243,13 @@ def build_rpms(
         found = [o.license for o in outcomes if o.license is not None]
         (out / licenses.LICENSES_FILE).write_text(licenses.findings_json(found))
         written = out
-    return RpmsReport(tuple(outcomes), written, time.monotonic() - started)
+    return RpmsReport(tuple(outcomes), written, time.monotonic() - started, notes)
+
+
+def run_notes(session: BuildSession) -> tuple[str, ...]:
+    """What the run's summary should say once: the builder's notes (the host's rpmbuild:
+    no interpreter of the target's Python version here, so no bytecode)."""
+    return tuple(getattr(session.builder, "notes", ()))
 
 
 # --- the pinned packages -----------------------------------------------------------------------
@@ -256,6 +267,9 @@ class Job:
     weight: int
     started: float
     note: str | None = None
+    # Run on the finished build before it is cached; raises RpmdeployError when the result
+    # is unusable (compiled here for another target and not fitting it: ``fit_check``).
+    check: Callable[[BuildResult], None] | None = None
 
 
 def build_dependencies(session: BuildSession) -> list[PackageOutcome]:
@@ -300,6 +314,7 @@ def build_dependencies(session: BuildSession) -> list[PackageOutcome]:
             lambda workdir, log: _package_request(session, artifact, workdir, log, key, planned),
             weight=artifact.path.stat().st_size,
             note=notes.get(pin.name),
+            check=fit_check(session, artifact),
         )
 
     jobs: list[Job] = []
@@ -481,6 +496,44 @@ def _package_request(
     )
 
 
+def fit_check(session: BuildSession, artifact: Artifact) -> Callable[[BuildResult], None] | None:
+    """For an sdist compiled by a builder outside the target (the host's rpmbuild building
+    for rocky-9): the check that its ELF files fit the target (``rpmdeploy.elfcheck``).
+    None where nothing is compiled, or where the build ran inside the target or for the
+    host itself."""
+    target = session.options.target
+    glibc = target.glibc
+    if artifact.is_wheel or glibc is None or session.builder.capabilities.in_target:
+        return None
+
+    def check(result: BuildResult) -> None:
+        baseline = elfcheck.baseline(
+            target.name,
+            target.arch,
+            glibc,
+            target.python_version,
+            _mapped_externals(session, artifact),
+        )
+        label = f"{binary_name(artifact.pin.name, target)} {artifact.pin.version}"
+        binaries = [r for r in result.rpms if not r.name.endswith(".noarch.rpm")]
+        elfcheck.check_rpms(label, binaries, baseline)
+
+    return check
+
+
+def _mapped_externals(
+    session: BuildSession, artifact: Artifact
+) -> list[tuple[str | None, tuple[str, ...]]]:
+    """(table key, run-time packages) of the package's system dependencies on the target
+    (rpmdeploy.sysdeps' hints, mapped as for its BuildRequires)."""
+    options = session.options
+    distro = mapping_distro(options.target, None)[0]
+    extra = options.package_externals.get(artifact.pin.name, ())
+    hints = package_hints(artifact.pin.name, artifact.path, extra)
+    mapped = map_hints(hints, distro, load_mapping(session.app.path), strict=False)
+    return [(m.key, m.run) for m in mapped]
+
+
 # --- preparing and building one package --------------------------------------------------------
 
 
@@ -495,6 +548,7 @@ def _prepare(
     prepare: Prepare,
     weight: int = 0,
     note: str | None = None,
+    check: Callable[[BuildResult], None] | None = None,
 ) -> Job | PackageOutcome:
     """Write a package's spec and sources into a fresh work directory (its request)."""
     started = time.monotonic()
@@ -513,7 +567,7 @@ def _prepare(
         return PackageOutcome(
             name, version, "failed", log=kept, error=message, seconds=seconds, note=note
         )
-    return Job(name, version, key, request, workdir, weight, started, note)
+    return Job(name, version, key, request, workdir, weight, started, note, check)
 
 
 def _build_level(
@@ -557,6 +611,14 @@ def _finish(
     if isinstance(built, Exception):
         return _failure(session, job, _message(built, job.workdir / "build.log")), None
     result = built
+    if job.check is not None:
+        try:
+            job.check(result)
+        except Exception as exc:  # noqa: BLE001 - one package's failure must not hide the others
+            message = _message(exc, job.workdir / "build.log")
+            with (job.workdir / "build.log").open("a") as f:
+                f.write(f"rpmdeploy: {message}\n")
+            return _failure(session, job, message), None
     stored = buildcache.store(session.options.cache, job.key, job.name, result, job.request.spec)
     shutil.rmtree(job.workdir, ignore_errors=True)
     seconds = time.monotonic() - job.started
