@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rpmdeploy import __version__, appgit, changelog, descriptions
+from rpmdeploy import __version__, appgit, changelog, descriptions, pynames
 from rpmdeploy.appconfig import AppSettings
 from rpmdeploy.changelog import ChangelogEntry
 from rpmdeploy.errors import UsageError
@@ -121,12 +121,17 @@ def check_wsgi_script(app_dir: Path) -> Path:
 
 
 def pinned_requires(pinned: PinnedSet, target: Target) -> list[str]:
-    """``python3dist(x) = V`` for every pin (and each pinned extra): exactly the pinned set."""
+    """``python3.Xdist(x) = V`` (as Fedora's generator writes Requires; ``PREFIXdist`` in a
+    private namespace) for every pin and each pinned extra: exactly the pinned set.
+
+    UsageError when two pins would be packaged under one name (``pynames.check_distinct``).
+    """
+    pynames.check_distinct((pin.name for pin in pinned.pins), target)
     requires = []
     for pin in pinned.pins:
         evr = rpm_version(pin.version).evr
         for label in (pin.name, *(f"{pin.name}[{extra}]" for extra in pin.extras)):
-            requires.append(f"{target.dist_symbol}({label}) = {evr}")
+            requires.append(f"{target.requires_dist_symbol}({label}) = {evr}")
     return requires
 
 

@@ -19,7 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from rpmdeploy import __version__, descriptions, licenses
+from rpmdeploy import __version__, descriptions, licenses, pynames
 from rpmdeploy.changelog import ChangelogEntry
 from rpmdeploy.errors import MetadataError, SpecError
 from rpmdeploy.fetch import Artifact
@@ -31,6 +31,8 @@ from rpmdeploy.versions import rpm_requires, rpm_tag_version, rpm_version
 from rpmdeploy.wheels import BuiltWheel
 
 PACKAGE_TEMPLATE = "package/python-package.spec.j2"
+# The package's own [E:]V-R in its spec.
+_SPEC_EVR = "%{?epoch:%{epoch}:}%{version}-%{release}"
 WHEEL_TOOL = "rpmdeploy-wheel-tool.py"
 _SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]*$")  # "!": epochs in wheel names
 # A download URL rpm can take as Source0: no macro, fragment, query or whitespace in it.
@@ -58,6 +60,7 @@ class ExtraPackage:
     extra: str
     requires: tuple[str, ...]
     provides: tuple[str, ...]
+    obsoletes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,19 +95,14 @@ class SpecContext:
     headers: str
     changelog: tuple[ChangelogEntry, ...]  # newest first; raw text: the template escapes it
     license_info: licenses.License
+    obsoletes: tuple[str, ...] = ()  # the package's previous name (rpmdeploy.pynames)
     rpmdeploy_version: str = __version__
     wheel_tool: str = WHEEL_TOOL
 
 
-def binary_name(name: str, target: Target) -> str:
-    return f"{target.name_prefix}{canonicalize_name(name)}"
-
-
-def source_name(name: str, target: Target) -> str:
-    # Fedora: binary python3-foo comes from source python-foo; a private namespace keeps its
-    # own prefix for both so its SRPMs cannot be mistaken for the distribution's.
-    prefix = "python-" if not target.namespaced else target.name_prefix
-    return f"{prefix}{canonicalize_name(name)}"
+# The names live in rpmdeploy.pynames; kept here for the modules that import them from specs.
+binary_name = pynames.binary_name
+source_name = pynames.source_name
 
 
 def spec_context(
@@ -147,14 +145,16 @@ def spec_context(
         is_sdist=not artifact.is_wheel,
         sdist_top_dir=_safe_file_name(wheel.sdist_top_dir or ""),
         noarch=meta.is_pure,
-        provides=_provides(meta.name, converted.evr, target, extra=None),
+        provides=_provides(meta.name, converted.evr, target, name, extra=None),
+        obsoletes=_obsoletes(meta.name, target, extra=None),
         requires=(f"python(abi) = {target.python_version}", *requires),
         build_requires=_build_requires(wheel, target, meta, artifact.is_wheel),
         extras=tuple(
             ExtraPackage(
                 extra,
-                (f"{name} = %{{?epoch:%{{epoch}}:}}%{{version}}-%{{release}}", *reqs),
-                _provides(meta.name, converted.evr, target, extra=extra),
+                (f"{name} = {_SPEC_EVR}", *reqs),
+                _provides(meta.name, converted.evr, target, name, extra=extra),
+                _obsoletes(meta.name, target, extra=extra),
             )
             for extra, reqs in extra_requires.items()
             # Only extras the pinned set asks for: the others' dependencies are not pinned,
@@ -199,17 +199,35 @@ def _check_requires_python(meta: PackageMetadata, target: Target) -> None:
         )
 
 
-def _provides(name: str, evr: str, target: Target, extra: str | None) -> tuple[str, ...]:
+def _provides(
+    name: str, evr: str, target: Target, binary: str, extra: str | None
+) -> tuple[str, ...]:
+    """python3dist()/python3.Xdist() as Fedora's generator provides them; for the main
+    package python-BASE and python3.X-BASE as its pythonname generator does; and the
+    package's previous name, as Fedora's renaming guidelines ask (with the Obsoletes)."""
     label = f"{name}[{extra}]" if extra else name
     provides = [f"{target.dist_symbol}({label}) = {evr}"]
     if target.versioned_dist_symbol:
         provides.append(f"{target.versioned_dist_symbol}({label}) = {evr}")
-        if extra is None:  # python3.X-foo, as Fedora's %py_provides gives
-            provides.append(
-                f"python{target.python_version}-{name} = %{{?epoch:%{{epoch}}:}}"
-                "%{version}-%{release}"
-            )
+    if extra is None:
+        provides.extend(f"{alt} = {_SPEC_EVR}" for alt in pynames.alternative_names(binary, target))
+    previous = pynames.previous_name(name, target)
+    if previous is not None:
+        provides.append(f"{previous}{'+' + extra if extra else ''} = {_SPEC_EVR}")
     return tuple(provides)
+
+
+def _obsoletes(name: str, target: Target, extra: str | None) -> tuple[str, ...]:
+    """``Obsoletes: OLD <= [E:]V`` for a package rpmdeploy used to name OLD.
+
+    No release in the bound, so every release of OLD at this version or below is replaced,
+    whatever release numbers it reached (the new name's numbering starts again at 1, so
+    Fedora's ``< V-R`` of the new package would miss an old ``V-3``).  Nothing newer can
+    come under the old name: rpmdeploy no longer makes it."""
+    previous = pynames.previous_name(name, target)
+    if previous is None:
+        return ()
+    return (f"{previous}{'+' + extra if extra else ''} <= %{{?epoch:%{{epoch}}:}}%{{version}}",)
 
 
 def _requirements(meta: PackageMetadata, target: Target) -> tuple[list[str], dict[str, list[str]]]:
@@ -222,8 +240,9 @@ def _requirements(meta: PackageMetadata, target: Target) -> tuple[list[str], dic
             req = Requirement(text)
         except InvalidRequirement as exc:
             raise MetadataError(f"{meta.name}: invalid Requires-Dist {text!r}: {exc}") from None
+        # python3.Xdist(), as Fedora's generator writes Requires (pythondistdeps.py).
         deps = _dependency_strings(
-            req, target, context=f"package {meta.name}, requirement {text!r}"
+            req, target.requires_dist_symbol, context=f"package {meta.name}, requirement {text!r}"
         )
         if req.marker is None or req.marker.evaluate({**env, "extra": ""}):
             main.extend(d for d in deps if d not in main)
@@ -234,13 +253,13 @@ def _requirements(meta: PackageMetadata, target: Target) -> tuple[list[str], dic
     return main, extras
 
 
-def _dependency_strings(req: Requirement, target: Target, context: str) -> list[str]:
+def _dependency_strings(req: Requirement, symbol: str, context: str) -> list[str]:
+    """``SYMBOL(name) SPEC`` and ``SYMBOL(name[extra]) SPEC`` for each extra (the plain name
+    too, as Fedora's generator does, so ``--whatrequires`` finds it)."""
     name = canonicalize_name(req.name)
     labels = [name, *(f"{name}[{canonicalize_name(e)}]" for e in sorted(req.extras))]
     spec = str(req.specifier)
-    return [
-        rpm_requires(f"{target.dist_symbol}({label})", spec, context=context) for label in labels
-    ]
+    return [rpm_requires(f"{symbol}({label})", spec, context=context) for label in labels]
 
 
 def _build_requires(
@@ -257,9 +276,11 @@ def _build_requires(
     for text in wheel.build_requires:
         req = Requirement(text)
         if req.marker is None or req.marker.evaluate(env):
-            dep = _dependency_strings(req, target, context=f"build requirement {text!r}")
-            # Build requirements come from the distribution (or the local repo): python3dist.
-            result.extend(d.replace(target.dist_symbol + "(", "python3dist(") for d in dep)
+            # Build requirements come from the distribution (or the local repo): python3dist(),
+            # as Fedora's %pyproject_buildrequires writes them.
+            result.extend(
+                _dependency_strings(req, "python3dist", context=f"build requirement {text!r}")
+            )
     return tuple(dict.fromkeys(result))
 
 

@@ -85,6 +85,13 @@ class Target:
         """``python3.Xdist``, only where the dist provides are the distribution's own."""
         return None if self.namespaced else f"python{self.python_version}dist"
 
+    @property
+    def requires_dist_symbol(self) -> str:
+        """What Requires on another Python package use: ``python3.Xdist``, as Fedora's
+        generator (pythondistdeps.py --requires) writes them; ``myapp-python3dist`` in a
+        private namespace."""
+        return self.versioned_dist_symbol or self.dist_symbol
+
     def marker_environment(self) -> dict[str, str]:
         """Values for PEP 508 markers as they are on the target system."""
         return distributions.marker_environment(self.python_full_version, self.arch)

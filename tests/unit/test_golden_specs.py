@@ -48,26 +48,27 @@ Provides-Extra: docs
         ("golden-fedora-43", "fedora-43-x86_64", (), None),
         ("golden-namespace", "rocky-9", (), ("acme-python3-", "/opt/acme")),
         ("golden-host-binary", "host", (), None),  # a platform wheel: no strip, private .so
+        # python-golden-pkg: named python3-golden-pkg as Fedora would, obsoleting the old name
+        ("golden-renamed", "fedora-43-x86_64", ("fast",), None),
     ],
 )
 def test_rendered_spec_matches_golden(
     tmp_path: Path, case: str, target: str, extras: tuple[str, ...], prefix: tuple[str, str] | None
 ) -> None:
     binary = {"tag": "cp311-cp311-manylinux_2_17_x86_64", "purelib": False}
+    project = "python-golden-pkg" if case == "golden-renamed" else "golden-pkg"
     wheel = make_wheel(
         tmp_path,
-        "golden_pkg",
+        project.replace("-", "_"),
         "1!2.0.0.post3",
-        METADATA,
+        METADATA.replace("Name: Golden_Pkg", f"Name: {project}"),
         {"golden_pkg/__init__.py": ""},
         **(binary if case.endswith("-binary") else {}),  # type: ignore[arg-type]
     )
     resolved = resolve_target(target)
     if prefix:
         resolved = resolved.with_namespace(*prefix)
-    pin = Pin(
-        name="golden-pkg", version="1!2.0.0.post3", hashes=("sha256:" + "0" * 64,), extras=extras
-    )  # type: ignore[arg-type]
+    pin = Pin(name=project, version="1!2.0.0.post3", hashes=("sha256:" + "0" * 64,), extras=extras)  # type: ignore[arg-type]
     artifact = Artifact(pin, wheel, "0" * 64)
     # Two releases of the same version: the second rebuilt for a template change.
     history = History()

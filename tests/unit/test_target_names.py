@@ -122,3 +122,14 @@ def test_the_host_arch_must_be_one_the_release_is_built_for(
     assert resolve_target("rocky-9").arch == "ppc64le"
     with pytest.raises(UsageError, match="not built for ppc64le"):
         resolve_target("amazonlinux-2023")
+
+
+def test_dist_symbols_for_requires_and_provides() -> None:
+    """Requires use python3.Xdist() as Fedora's generator writes them; a private namespace
+    uses its own symbol for both."""
+    target = resolve_target("fedora-43-x86_64")
+    assert (target.dist_symbol, target.versioned_dist_symbol) == ("python3dist", "python3.14dist")
+    assert target.requires_dist_symbol == "python3.14dist"
+    private = target.with_namespace("acme-python3-", "/opt/acme")
+    assert private.versioned_dist_symbol is None
+    assert private.requires_dist_symbol == "acme-python3dist"
