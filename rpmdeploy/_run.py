@@ -1,17 +1,22 @@
 """The one place rpmdeploy runs external programs.
 
 Argument lists only (never a shell string), an explicit environment, output captured into a
-per-step log file, and a typed error carrying the tail of that log when the program fails.
+per-step log file, and a typed error when the program fails: one line naming the step, the
+cause found in what the program printed (``rpmdeploy.diagnose``) and the log.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from rpmdeploy import diagnose
 from rpmdeploy.errors import BuildError, RpmdeployError
+
+#: Reads a failed program's output and says what went wrong in one line, or None.
+Explain = Callable[[str], str | None]
 
 #: Environment variables that let a machine's pip configuration leak into what rpmdeploy does.
 _PIP_PREFIXES = ("PIP_", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
@@ -41,6 +46,16 @@ def log_tail(log: Path, lines: int = 15) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
+def output_since(log: Path, start: int) -> str:
+    """What was appended to ``log`` from byte ``start`` on (one run's output)."""
+    try:
+        with log.open("rb") as f:
+            f.seek(start)
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def run(
     argv: Sequence[str | os.PathLike[str]],
     *,
@@ -50,14 +65,18 @@ def run(
     cwd: Path | None = None,
     error: type[RpmdeployError] = BuildError,
     timeout: float | None = None,
+    explain: Explain | None = None,
 ) -> None:
     """Run ``argv``, appending its output to ``log``; raise ``error`` when it fails.
 
     ``what`` describes the step for the user ("building python3-foo"); the raised error names
-    it and the log, and the log itself records the exact command line.
+    it, the cause and the log, and the log itself records the exact command line.  The cause
+    is what ``explain`` finds in this run's output; by default ``rpmdeploy.diagnose`` reads
+    it as the output of the tool ``argv`` runs.  Without a cause: the exit status.
     """
     args = [os.fspath(a) for a in argv]
     log.parent.mkdir(parents=True, exist_ok=True)
+    start = log.stat().st_size if log.exists() else 0
     with log.open("ab") as out:
         out.write(("$ " + " ".join(args) + "\n").encode())
         out.flush()
@@ -77,7 +96,10 @@ def run(
         except subprocess.TimeoutExpired as exc:
             raise _make_error(error, f"{what}: timed out after {timeout:.0f}s", log) from exc
     if proc.returncode != 0:
-        raise _make_error(error, f"{what} failed (exit {proc.returncode})", log)
+        explain = explain or (lambda text: diagnose.explain(text, diagnose.tool_of(args)))
+        cause = explain(output_since(log, start))
+        message = f"{what} failed (exit {proc.returncode}){': ' + cause if cause else ''}"
+        raise _make_error(error, message, log)
 
 
 def capture(
