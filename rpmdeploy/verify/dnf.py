@@ -13,11 +13,14 @@ Scriptlets are not run (``tsflags=noscripts``): the stand-in has no shell to run
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from rpmdeploy import diagnose
 from rpmdeploy._run import capture
 from rpmdeploy.errors import UsageError, VerifyError
+from rpmdeploy.externals.hints import HINTS_FILE
 from rpmdeploy.render import render
 from rpmdeploy.targets import Target, host_arch
 from rpmdeploy.verify._logged import failure_summary, run_logged, truncate
@@ -65,8 +68,18 @@ def write_dnf_config(work: Path, repo_dir: Path, base_repo: Path, key: Path | No
     return path
 
 
-def repoclosure(config: Path, root: Path, target: Target, log: Path) -> None:
-    """Every dependency of the repository under verification resolves; else one line."""
+def repoclosure(
+    config: Path,
+    root: Path,
+    target: Target,
+    log: Path,
+    explain: Callable[[str], str] = str,
+) -> None:
+    """Every dependency of the repository under verification resolves; else one line.
+
+    ``explain`` turns a missing capability into its description for the message (which
+    package would provide it: ``DeclaredBase.explain``).
+    """
     ok, output = run_logged(
         [
             *_dnf(config, root, target),
@@ -85,9 +98,12 @@ def repoclosure(config: Path, root: Path, target: Target, log: Path) -> None:
     if not problems:
         raise VerifyError(f"dnf repoclosure failed: {failure_summary(output)}", log=str(log))
     count = sum(len(deps) for _pkg, deps in problems)
-    detail = "; ".join(f"{pkg} needs {', '.join(deps)}" for pkg, deps in problems)
+    detail = "; ".join(f"{pkg} needs {', '.join(map(explain, deps))}" for pkg, deps in problems)
     raise VerifyError(
-        truncate(f"{count} unresolved dependenc{'y' if count == 1 else 'ies'}: {detail}"),
+        truncate(
+            f"{count} unresolved dependenc{'y' if count == 1 else 'ies'} (declare what the "
+            f"target system has in {HINTS_FILE} or [verify] assume in rpmdeploy.toml): {detail}"
+        ),
         log=str(log),
     )
 
@@ -111,10 +127,8 @@ def install(config: Path, root: Path, package: str, target: Target, log: Path) -
         f"dnf install {package}",
     )
     if not ok:
-        raise VerifyError(
-            f"installing {package} into an empty root failed: {failure_summary(output)}",
-            log=str(log),
-        )
+        why = diagnose.explain(output, "dnf") or failure_summary(output)
+        raise VerifyError(f"installing {package} into an empty root failed: {why}", log=str(log))
 
 
 def installed(root: Path) -> tuple[str, ...]:
