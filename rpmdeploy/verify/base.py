@@ -17,7 +17,7 @@ from rpmdeploy.errors import UsageError
 from rpmdeploy.targets import Target
 
 # rpm's ELF dependency generator marks sonames of 64-bit objects with "(64bit)".
-_64BIT = ("x86_64", "aarch64", "ppc64le", "s390x", "riscv64")
+ELF_64BIT = ("x86_64", "aarch64", "ppc64le", "s390x", "riscv64")
 
 
 def base_provides_for(target: Target) -> tuple[str, ...]:
@@ -26,7 +26,7 @@ def base_provides_for(target: Target) -> tuple[str, ...]:
     arch = data["arch"].get(target.arch)
     if arch is None:
         raise UsageError(f"no base capabilities declared for architecture {target.arch}")
-    suffix = "(64bit)" if target.arch in _64BIT else ""
+    suffix = "(64bit)" if target.arch in ELF_64BIT else ""
     glibc = _version_tuple(target.glibc or _host_glibc())
     result = [c.format(python=target.python_version) for c in data["common"]["capabilities"]]
     nodes = [n for n in arch["glibc_nodes"] if _version_tuple(n) <= glibc]

@@ -43,6 +43,34 @@ def wsgi_check(install_dir: str, site_dirs: Sequence[str] = ()) -> ImportCheck:
     return ImportCheck(_script("wsgi_check.py"), (json.dumps(arguments),))
 
 
+def module_imports() -> ImportCheck:
+    """Import every installed package's top-level modules (``module_imports.py``)."""
+    return ImportCheck(_script("module_imports.py"))
+
+
+@dataclass(frozen=True)
+class ModuleImports:
+    """What ``module_imports.py`` answered: how many packages, what imported, what failed."""
+
+    packages: int
+    imported: tuple[tuple[str, str], ...]  # (distribution, module)
+    failed: tuple[tuple[str, str, str], ...]  # (distribution, module, "Error: message")
+
+    @classmethod
+    def from_output(cls, output: str) -> ModuleImports:
+        """Parse the script's last line of stdout; a VerifyError when it is not its answer."""
+        lines = output.strip().splitlines()
+        try:
+            data = json.loads(lines[-1])
+            return cls(
+                int(data["packages"]),
+                tuple((str(d), str(m)) for d, m in data["imported"]),
+                tuple((str(d), str(m), str(e)) for d, m, e in data["failed"]),
+            )
+        except (IndexError, ValueError, KeyError, TypeError):
+            raise VerifyError("the module-import check gave no answer") from None
+
+
 def run_in_installroot_python(
     root: Path,
     target: Target,

@@ -141,6 +141,7 @@ def test_verify_installs_into_an_empty_root_and_runs_the_app(
         "stand-in",
         "repoclosure",
         "install",
+        "module imports",
         "import check",
     ]
     text = report.text()
@@ -180,8 +181,9 @@ def test_repoclosure_failure_is_one_clear_line(
         )
     error = caught.value
     assert error.message == (
-        "2 unresolved dependencies: broken-1.0-1.noarch needs nosuchlib >= 2; "
-        "python3-helper-2.0-1.noarch needs nativetool"
+        "2 unresolved dependencies (declare what the target system has in "
+        "external-dependencies.txt or [verify] assume in rpmdeploy.toml): "
+        "broken-1.0-1.noarch needs nosuchlib >= 2; python3-helper-2.0-1.noarch needs nativetool"
     )
     assert error.log == str(tmp_path / "verify.log")
 
