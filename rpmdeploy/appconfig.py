@@ -28,8 +28,12 @@ for every app and keep per-app choices with the app::
     [packages.psycopg2]            # per Python package: what its metadata gets wrong
     license = "LGPL-3.0-or-later WITH openvpn-openssl-exception"
 
-This module reads the file and checks the [app] table; ``rpmdeploy.settings`` interprets the
-others, with the command line and the environment taking precedence over them.
+    [verify]                       # what the target system has beyond rpmdeploy's tables
+    assume = ["libfoo.so.1()(64bit)", "foo-libs"]
+
+This module reads the file and checks the [app], [packages.NAME] and [verify] tables;
+``rpmdeploy.settings`` interprets the others, with the command line and the environment
+taking precedence over them.
 """
 
 from __future__ import annotations
@@ -51,6 +55,15 @@ _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
 _VERSION_RE = re.compile(r"^[A-Za-z0-9._+~^]+$")
 _BIND_RE = re.compile(r"^[A-Za-z0-9.:\[\]-]+:\d{1,5}$|^unix:/[A-Za-z0-9/._-]+$")
 _PATH_RE = re.compile(r"^/[A-Za-z0-9/._+-]*$")
+#: One RPM capability as a Provides/Requires line takes it: NAME, optionally " OP EVR".  NAME
+#: is a package name, a path or NAME(...)... (libfoo.so.1()(64bit), pkgconfig(foo),
+#: perl(Foo::Bar)); nothing rpm would expand or split (%, whitespace inside, commas,
+#: quotes) and no rich dependency (a leading parenthesis).
+RPM_CAPABILITY = re.compile(
+    r"^[A-Za-z0-9_/][A-Za-z0-9_.+/-]*(?:\([A-Za-z0-9_.+/:-]*\))*"
+    r"(?: (?:=|<|>|<=|>=) [A-Za-z0-9._+~^:-]+)?$"
+)
+_MAX_CAPABILITY = 256
 
 
 @dataclass(frozen=True)
@@ -91,11 +104,24 @@ class PackageSettings:
 
 
 @dataclass(frozen=True)
+class VerifySettings:
+    """The ``[verify]`` table: what ``verify`` may assume of the target system.
+
+    ``assume`` lists RPM capabilities (``libfoo.so.1()(64bit)``, a package name) the
+    target has beyond what rpmdeploy declares from its own tables; the verify stand-in
+    declares them too and the report lists them as assumed.
+    """
+
+    assume: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class AppConfig:
     app: AppSettings
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # rpms, builder...
     path: Path | None = None  # the file, when there is one
     packages: Mapping[str, PackageSettings] = field(default_factory=dict)  # canonical names
+    verify: VerifySettings = field(default_factory=VerifySettings)
 
 
 def read_app_config(app_dir: Path) -> AppConfig:
@@ -108,7 +134,7 @@ def read_app_config(app_dir: Path) -> AppConfig:
             raise UsageError(f"{path}: not valid TOML: {exc}") from None
         except OSError as exc:
             raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    unknown = set(data) - {"app", "packages", *SETTINGS_TABLES}
+    unknown = set(data) - {"app", "packages", "verify", *SETTINGS_TABLES}
     if unknown:
         raise UsageError(f"{path}: unknown table(s): {', '.join(sorted(unknown))}")
     return AppConfig(
@@ -116,6 +142,34 @@ def read_app_config(app_dir: Path) -> AppConfig:
         tables={name: _table(data, name, path) for name in SETTINGS_TABLES},
         path=path if path.is_file() else None,
         packages=_packages(_table(data, "packages", path), path),
+        verify=_verify(_table(data, "verify", path), path),
+    )
+
+
+def _verify(table: dict[str, Any], path: Path) -> VerifySettings:
+    """``[verify]``: ``assume``, a list of RPM capabilities, each checked (untrusted text
+    that becomes a line of the stand-in's spec)."""
+    unknown = set(table) - {f.name for f in fields(VerifySettings)}
+    if unknown:
+        raise UsageError(f"{path}: unknown key(s) in [verify]: {', '.join(sorted(unknown))}")
+    assume = table.get("assume", [])
+    if not isinstance(assume, list):
+        raise UsageError(f"{path}: [verify] assume must be a list of RPM capabilities")
+    for value in assume:
+        if not is_rpm_capability(value):
+            raise UsageError(
+                f"{path}: [verify] assume: {value!r} is not an RPM capability (NAME or "
+                'NAME OP VERSION, such as "libfoo.so.1()(64bit)" or "foo-libs >= 2")'
+            )
+    return VerifySettings(tuple(dict.fromkeys(assume)))
+
+
+def is_rpm_capability(value: object) -> bool:
+    """Whether ``value`` is one capability as ``RPM_CAPABILITY`` describes it."""
+    return (
+        isinstance(value, str)
+        and len(value) <= _MAX_CAPABILITY
+        and RPM_CAPABILITY.fullmatch(value) is not None
     )
 
 

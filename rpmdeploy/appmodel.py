@@ -72,6 +72,9 @@ class App:
     no_binary: frozenset[str] = field(default_factory=frozenset)
     # build-dependencies.txt: the sdists' pinned build backends (None: the app has none).
     build_pins: PinnedSet | None = None
+    # [verify] assume: capabilities the target is declared to have (written into the
+    # release record for verify's stand-in).
+    assume: tuple[str, ...] = ()
 
     def needs_externals(self) -> AppExternals:
         if self.externals is None:
@@ -87,6 +90,7 @@ class AppOptions:
     distro: str | None = None  # distribution whose names externals map to [the target's]
     strict: bool = False  # a guessed package name is an error
     no_binary: frozenset[str] = field(default_factory=frozenset)
+    assume: tuple[str, ...] = ()  # [verify] assume, checked by appconfig
 
 
 def load_app(path: Path, target: Target, options: AppOptions, *, externals: bool = True) -> App:
@@ -98,7 +102,7 @@ def load_app(path: Path, target: Target, options: AppOptions, *, externals: bool
     pins = read_pins(path, target)
     mapped = map_externals(path, target, options.distro, options.strict) if externals else None
     build = read_build_pins(path, target) if (path / BUILD_PINNED_FILE).is_file() else None
-    return App(path, pins, options.settings, mapped, options.no_binary, build)
+    return App(path, pins, options.settings, mapped, options.no_binary, build, options.assume)
 
 
 def map_externals(

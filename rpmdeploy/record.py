@@ -4,7 +4,7 @@
 REPO_DIR`` reads it back to check that repository on its own, later and elsewhere.  This
 module is the contract between the two: the file's fields, their types, and how it is read.
 
-The file is a JSON object with exactly these keys (sorted, one-space indent, a final
+The file is a JSON object with these keys (sorted, one-space indent, a final
 newline, so an unchanged release writes identical bytes):
 
 ``app``
@@ -28,7 +28,10 @@ newline, so an unchanged release writes identical bytes):
     rather than installs (listed in the report as assumed);
 ``signed``
     whether the repository is signed (``verify`` then checks every package and
-    ``repomd.xml`` against the key).
+    ``repomd.xml`` against the key);
+``assume`` (only when not empty; a record without it assumes nothing more)
+    the app's ``[verify] assume``: RPM capabilities the target system is declared to have,
+    which the verify stand-in declares too (listed in the report as assumed).
 
 Trust: ``verify`` takes these values as they are written; it checks that they are well
 formed (types, absolute paths, one line each), not that they describe the packages in the
@@ -42,6 +45,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from rpmdeploy.appconfig import is_rpm_capability
 from rpmdeploy.errors import VerifyError
 from rpmdeploy.rpmnames import EVR, PACKAGE_NAME
 
@@ -60,6 +64,7 @@ class ReleaseRecord:
     site_dirs: tuple[str, ...]
     assumed_packages: tuple[str, ...]
     signed: bool
+    assume: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problem = _problem(self)
@@ -68,7 +73,10 @@ class ReleaseRecord:
 
     def to_json(self) -> str:
         """The file's text (stable: same record, same bytes)."""
-        return json.dumps(asdict(self), indent=1, sort_keys=True) + "\n"
+        data = asdict(self)
+        if not self.assume:
+            del data["assume"]  # records of apps that assume nothing stay as they were
+        return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str, source: str = RELEASE_FILE) -> ReleaseRecord:
@@ -80,7 +88,7 @@ class ReleaseRecord:
         if not isinstance(data, dict):
             raise _not_a_record(source, "not a JSON object")
         names = [f.name for f in fields(cls)]
-        missing = [n for n in names if n not in data]
+        missing = [n for n in names if n not in data and n not in _OPTIONAL_FIELDS]
         unknown = sorted(k for k in data if k not in names)
         if missing or unknown:
             detail = "; ".join(
@@ -93,8 +101,8 @@ class ReleaseRecord:
             )
             raise _not_a_record(source, detail)
         values: dict[str, Any] = dict(data)
-        for name in ("site_dirs", "assumed_packages"):
-            if isinstance(values[name], list):
+        for name in _LIST_FIELDS:
+            if isinstance(values.get(name), list):
                 values[name] = tuple(values[name])
         try:
             return cls(**values)
@@ -120,7 +128,8 @@ def _problem(record: ReleaseRecord) -> str | None:
 
 
 _TEXT_FIELDS = ("app", "evr", "install_dir", "target", "python")
-_LIST_FIELDS = ("site_dirs", "assumed_packages")
+_LIST_FIELDS = ("site_dirs", "assumed_packages", "assume")
+_OPTIONAL_FIELDS = ("assume",)
 
 
 def _type_problem(record: ReleaseRecord) -> str | None:
@@ -139,9 +148,12 @@ def _type_problem(record: ReleaseRecord) -> str | None:
 
 def _value_problem(record: ReleaseRecord) -> str | None:
     texts = [getattr(record, n) for n in _TEXT_FIELDS]
-    for text in [*texts, *record.site_dirs, *record.assumed_packages]:
+    for text in [*texts, *record.site_dirs, *record.assumed_packages, *record.assume]:
         if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
             return f"control character in {text!r}"
+    for capability in record.assume:
+        if not is_rpm_capability(capability):
+            return f"assume: {capability!r} is not an RPM capability"
     if not PACKAGE_NAME.fullmatch(record.app):
         return f"invalid app package name {record.app!r}"
     if not EVR.fullmatch(record.evr):
