@@ -498,7 +498,7 @@ def compile_pins(app_dir: Path, target: Target, options: PinOptions, log: Path) 
     Both files are written only when both were pinned; pinning again without an upgrade
     writes them byte for byte as they were.
     """
-    from rpmdeploy import pin_build, pin_piptools, pin_uv  # they use this module's types
+    from rpmdeploy import pin_build, pin_uv  # they use this module's types
 
     source = app_dir / IN_FILE
     if not source.is_file():
@@ -511,11 +511,17 @@ def compile_pins(app_dir: Path, target: Target, options: PinOptions, log: Path) 
         )
     path, build_path = app_dir / PINNED_FILE, app_dir / BUILD_PINNED_FILE
     old, old_build = _previous(path), _previous(build_path)
-    resolve = pin_uv.compile_run_time if options.resolver == "uv" else pin_piptools.compile_run_time
-    body, record = resolve(app_dir, target, options, log)
+    listed = None  # uv lists the pins' files while it resolves them
+    if options.resolver == "uv":
+        previous = old.pins if old else ()
+        body, record, listed = pin_uv.compile_run_time(app_dir, target, options, log, previous)
+    else:
+        from rpmdeploy import pin_piptools
+
+        body, record = pin_piptools.compile_run_time(app_dir, target, options, log)
     text = record.header() + index_lines(options.index) + body
     pinned = parse_pins(text, path)
-    build = pin_build.compile_build_pins(app_dir, target, options, pinned, record, log)
+    build = pin_build.compile_build_pins(app_dir, target, options, pinned, record, log, listed)
     build_text = build.record.header() + index_lines(options.index) + build.body
     build_pinned = parse_pins(build_text, build_path)
     _write(path, text)

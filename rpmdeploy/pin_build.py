@@ -1,11 +1,12 @@
 """Build dependencies: the build backends of the app's sdists, pinned with hashes.
 
-A pin is built from its sdist when no wheel of it fits the target, or when ``no-binary``
-asks for it (``[rpms] no-binary``, ``--no-binary``).  For each such sdist its build
-requirements are read *statically*: the sdist is downloaded hash-checked and
-``[build-system] requires`` read from its ``pyproject.toml``; no package code runs.  An sdist
-without that table gets setuptools and wheel, as PEP 517 says; a setuptools backend also gets
-wheel (setuptools before 70.1 asks for it) and setup.cfg's ``setup_requires``.
+A pin is built from its sdist when no wheel of it that fits the target is among its
+hashes (fetching takes only those), or when ``no-binary`` asks for it (``[rpms] no-binary``,
+``--no-binary``).  For each such sdist its build requirements are read *statically*: the
+sdist is downloaded hash-checked and ``[build-system] requires`` read from its
+``pyproject.toml``; no package code runs.  An sdist without that table gets setuptools and
+wheel, as PEP 517 says; a setuptools backend also gets wheel (setuptools before 70.1 asks for
+it) and setup.cfg's ``setup_requires``.
 
 The requirements of every sdist are resolved together with uv for the target (one version of
 each build dependency), and the build dependencies that are themselves sdists only add their
@@ -16,12 +17,9 @@ pins, marked so in its header, that ``rpms`` installs build environments from wi
 
 from __future__ import annotations
 
-import configparser
 import shutil
-import tarfile
 import tempfile
 import tomllib
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -47,7 +45,14 @@ from rpmdeploy.pin import (
     PinOptions,
     parse_pins,
 )
-from rpmdeploy.pin_uv import ArtifactFiles, UvRun, artifact_files
+from rpmdeploy.pin_uv import (
+    ArtifactFiles,
+    Listing,
+    UvRun,
+    artifact_files,
+    listing_covers,
+    requirement_lines,
+)
 from rpmdeploy.targets import Target
 
 ALL = ":all:"
@@ -82,11 +87,20 @@ def compile_build_pins(
     pinned: PinnedSet,
     record: PinnedFor,
     log: Path,
+    listed: Listing | None = None,
 ) -> BuildPins:
-    """Pin the build dependencies of the sdists among ``pinned`` (and theirs) for ``target``."""
+    """Pin the build dependencies of the sdists among ``pinned`` (and theirs) for ``target``.
+
+    ``listed``: the pins' files as listed while they were resolved, used when
+    :func:`~rpmdeploy.pin_uv.listing_covers` them; else they are listed now.
+    """
     build_record = replace(record, resolver="uv", build_only=True)
-    files = artifact_files(_requirements(pinned.pins), target, options, app_dir, log)
-    pending = [_sdist(pin, files, options.no_binary or frozenset()) for pin in pinned.pins]
+    no_binary = options.no_binary or frozenset()
+    if listed is not None and listing_covers(listed, pinned.pins, no_binary):
+        files = listed
+    else:
+        files = artifact_files(requirement_lines(pinned.pins), target, options, app_dir, log)
+    pending = [_sdist(pin, files, no_binary) for pin in pinned.pins]
     todo = [sdist for sdist in pending if sdist is not None]
     extra = _extra_requires(app_dir)
     if not todo and not extra:
@@ -101,7 +115,8 @@ def compile_build_pins(
                 requires[sdist.label] = static_build_requires(fetch_sdist(sdist, options, work))
             body = _resolve(uv, {**requires, **extra}, app_dir, work)
             build_set = parse_pins(body, work / BUILD_PINNED_FILE)
-            files = artifact_files(_requirements(build_set.pins), target, options, app_dir, log)
+            lines = requirement_lines(build_set.pins)
+            files = artifact_files(lines, target, options, app_dir, log)
             found = [_sdist(pin, files, frozenset()) for pin in build_set.pins]
             todo = [s for s in found if s is not None and s.label not in requires]
             if not todo:
@@ -124,26 +139,16 @@ def _extra_requires(app_dir: Path) -> dict[str, tuple[str, ...]]:
     return {BUILD_IN_FILE: tuple(ln for ln in lines if ln and not ln.startswith("#"))}
 
 
-def _requirements(pins: tuple[Pin, ...]) -> str:
-    """Pins as requirement lines with their hashes (index options come from the command)."""
-    lines = []
-    for pin in pins:
-        extras = f"[{','.join(pin.extras)}]" if pin.extras else ""
-        hashes = " ".join(f"--hash={h}" for h in pin.hashes)
-        lines.append(f"{pin.name}{extras}=={pin.version} {hashes}\n")
-    return "".join(lines)
-
-
 def _sdist(
     pin: Pin, files: Mapping[NormalizedName, ArtifactFiles], no_binary: frozenset[str]
 ) -> Sdist | None:
     """The sdist ``pin`` is built from, or None when a wheel of it is used."""
     found = files.get(pin.name)
     forced = ALL in no_binary or pin.name in no_binary
-    if found is not None and found.has_wheel and not forced:
+    if found is not None and found.has_pinned_wheel(pin) and not forced:
         return None
     if found is None or found.sdist_url is None or found.sdist_sha256 is None:
-        why = "it is forced to (no-binary)" if forced else "no wheel of it fits the target"
+        why = "it is forced to (no-binary)" if forced else "no pinned wheel of it fits the target"
         raise PinError(
             f"{pin.name} {pin.version} must be built from its sdist ({why}), but the "
             "configured indexes have no sdist of it"
@@ -252,6 +257,8 @@ def _setup_requires(config: bytes | None, sdist: str) -> list[str]:
     """``[options] setup_requires`` of a setup.cfg (setuptools asks for them at build time)."""
     if config is None:
         return []
+    import configparser  # only for an sdist with a setup.cfg: not on every pin's start
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(config.decode())
@@ -264,6 +271,9 @@ def _setup_requires(config: bytes | None, sdist: str) -> list[str]:
 
 def top_level_files(path: Path, names: tuple[str, ...]) -> dict[str, bytes]:
     """Files directly in the sdist's top directory (``NAME-VERSION/pyproject.toml``)."""
+    import tarfile  # only when there is an sdist to read: not on every pin's start
+    import zipfile
+
     found: dict[str, bytes] = {}
     try:
         if path.name.endswith(".zip"):

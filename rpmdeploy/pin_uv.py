@@ -9,18 +9,22 @@ their metadata are built with rpmdeploy's own interpreter.
 
 Besides the pinned requirements, uv tells which files each pin has for the target
 (:func:`artifact_files`, from a ``pylock.toml`` of the pins): which pins have a wheel that
-fits, and where each sdist is, for pinning the build dependencies.
+fits, and where each sdist is, for pinning the build dependencies.  That listing is made
+while the resolution runs (offline, from uv's cache: :func:`compile_run_time`) and is used
+only when :func:`listing_covers` the pins resolved; otherwise it is made again after it.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
 import sys
 import tempfile
+import threading
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +43,7 @@ from rpmdeploy._run import isolated_pip_env, run
 from rpmdeploy.cache import sha256_file
 from rpmdeploy.confine import confined, interpreter_dirs
 from rpmdeploy.errors import PinError
-from rpmdeploy.pin import IN_FILE, PINNED_FILE, IndexOptions, PinnedFor, PinOptions
+from rpmdeploy.pin import IN_FILE, PINNED_FILE, IndexOptions, Pin, PinnedFor, PinOptions
 from rpmdeploy.targets import Target
 
 #: The manylinux glibc levels uv's --python-platform names (2_17 is manylinux2014).
@@ -49,6 +53,7 @@ _UV_ARCHES = ("x86_64", "aarch64")
 _UV_TRUST = ("UV_NATIVE_TLS", "UV_SYSTEM_CERTS")
 
 
+@functools.cache  # asked for every uv command line and its sandbox: looked up once
 def uv_binary() -> str:
     """The uv executable of the ``uv`` package rpmdeploy depends on."""
     try:
@@ -288,11 +293,49 @@ def _uv_error(log: Path, start: int) -> str:
     return message if len(message) <= 600 else message[:597] + "..."
 
 
+@dataclass(frozen=True)
+class ArtifactFiles:
+    """The files one pin has for the target, as uv sees them."""
+
+    name: NormalizedName
+    version: str
+    has_wheel: bool  # a wheel fits the target's Python and platform
+    sdist_url: str | None = None
+    sdist_sha256: str | None = None
+    wheel_hashes: frozenset[str] = frozenset()  # "sha256:HEX" of the wheels that fit
+
+    @property
+    def hashes(self) -> frozenset[str]:
+        """``sha256:HEX`` of every file listed: the wheels that fit and the sdist."""
+        sdist = {f"sha256:{self.sdist_sha256}"} if self.sdist_sha256 else set()
+        return self.wheel_hashes | sdist
+
+    def has_pinned_wheel(self, pin: Pin) -> bool:
+        """Whether a wheel that fits is among ``pin``'s hashes: fetching takes only those
+        (``--require-hashes``), else the pin is built from its sdist."""
+        return not self.wheel_hashes.isdisjoint(pin.hashes)
+
+
+#: Each pin's files, by name.
+Listing = Mapping[NormalizedName, ArtifactFiles]
+
+
 def compile_run_time(
-    app_dir: Path, target: Target, options: PinOptions, log: Path
-) -> tuple[str, PinnedFor]:
-    """Resolve ``APP_DIR/dependencies.in`` with uv: the pins (annotated, hashed) and the
-    record of what they were pinned for."""
+    app_dir: Path,
+    target: Target,
+    options: PinOptions,
+    log: Path,
+    previous: Sequence[Pin] = (),
+) -> tuple[str, PinnedFor, Listing | None]:
+    """Resolve ``APP_DIR/dependencies.in`` with uv: the pins (annotated, hashed), the record
+    of what they were pinned for, and a listing of their files made meanwhile (None when
+    uv's cache could not tell; check it with :func:`listing_covers` before use).
+
+    The listing (:func:`artifact_files`, offline) runs beside the resolution, which is
+    mostly waiting on the index: of the ``previous`` pins (today's file, which the
+    resolution prefers) unless ``--upgrade``, else of an offline resolution of the same
+    input.  It costs no second wait when the pins come out as uv's cache foresaw.
+    """
     record = PinnedFor(
         target=target.name,
         python=target.python_full_version,
@@ -305,19 +348,68 @@ def compile_run_time(
         output = Path(tmp) / PINNED_FILE
         if (app_dir / PINNED_FILE).is_file():
             shutil.copyfile(app_dir / PINNED_FILE, output)  # today's pins are preferred
-        uv.compile([IN_FILE], output, app_dir, f"uv pip compile of {app_dir / IN_FILE}")
-        return output.read_text(), record
+        if previous and not options.upgrade:
+            listing = _Listing(uv, app_dir, Path(tmp) / "listing", pins=requirement_lines(previous))
+        else:
+            listing = _Listing(uv, app_dir, Path(tmp) / "listing", inputs=[IN_FILE])
+        listing.start()
+        try:
+            uv.compile([IN_FILE], output, app_dir, f"uv pip compile of {app_dir / IN_FILE}")
+        finally:
+            files = listing.result()
+        return output.read_text(), record, files
 
 
-@dataclass(frozen=True)
-class ArtifactFiles:
-    """The files one pin has for the target, as uv sees them."""
+class _Listing(threading.Thread):
+    """:func:`artifact_files` offline, in a thread: of ``pins`` (requirement lines, without
+    their dependencies), or of a resolution of ``inputs`` (files in ``base``)."""
 
-    name: NormalizedName
-    version: str
-    has_wheel: bool  # a wheel fits the target's Python and platform
-    sdist_url: str | None = None
-    sdist_sha256: str | None = None
+    def __init__(
+        self,
+        uv: UvRun,
+        base: Path,
+        work: Path,
+        *,
+        pins: str = "",
+        inputs: Sequence[str] = (),
+    ) -> None:
+        super().__init__(name="rpmdeploy-uv-listing", daemon=True)
+        self.uv, self.base, self.work, self.pins, self.inputs = uv, base, work, pins, inputs
+        self.files: Listing | None = None
+
+    def run(self) -> None:
+        self.work.mkdir()
+        own_log = self.work / "uv.log"  # not the shared log: uv's errors are read back from it
+        try:
+            if self.pins:
+                self.files = _list_pins(self.uv, self.pins, self.work, own_log, offline=True)
+            else:
+                lock = self.work / "pylock.toml"
+                argv = [*self.uv.common_args(), "--offline", "--output-file", str(lock)]
+                what = "uv: listing the files uv's cache foresees"
+                run_uv([*argv, *self.inputs], cwd=self.base, log=own_log, what=what)
+                self.files = _read_lock(lock)
+        except (PinError, OSError, tomllib.TOMLDecodeError, KeyError, TypeError):
+            self.files = None  # the files are listed after the resolution instead
+
+    def result(self) -> Listing | None:
+        """Wait for the listing; its log is added to the pin's log."""
+        self.join()
+        own_log = self.work / "uv.log"
+        if own_log.is_file():
+            with self.uv.log.open("ab") as out:
+                out.write(b"# listing beside the resolution (offline):\n" + own_log.read_bytes())
+        return self.files
+
+
+def requirement_lines(pins: Sequence[Pin]) -> str:
+    """Pins as requirement lines with their hashes (index options come from the command)."""
+    lines = []
+    for pin in pins:
+        extras = f"[{','.join(pin.extras)}]" if pin.extras else ""
+        hashes = " ".join(f"--hash={h}" for h in pin.hashes)
+        lines.append(f"{pin.name}{extras}=={pin.version} {hashes}\n")
+    return "".join(lines)
 
 
 def artifact_files(
@@ -330,17 +422,27 @@ def artifact_files(
     """
     uv = UvRun(target, options, base, log)
     with tempfile.TemporaryDirectory(prefix="rpmdeploy-files-") as tmp:
-        pins = Path(tmp) / "pins.txt"
-        pins.write_text(requirements)
-        lock = Path(tmp) / "pylock.toml"
-        argv = [*uv.common_args(), "--no-deps", "--output-file", str(lock), str(pins)]
-        what = "uv: listing the pinned files"
         try:
-            run_uv([*argv, "--offline"], cwd=Path(tmp), log=log, what=what)
+            return _list_pins(uv, requirements, Path(tmp), log, offline=True)
         except PinError:
-            run_uv(argv, cwd=Path(tmp), log=log, what=what)
-        data = tomllib.loads(lock.read_text())
-        packages = [_files_of(package, lock.parent) for package in data.get("packages", [])]
+            return _list_pins(uv, requirements, Path(tmp), log, offline=False)
+
+
+def _list_pins(
+    uv: UvRun, requirements: str, work: Path, log: Path, *, offline: bool
+) -> dict[NormalizedName, ArtifactFiles]:
+    pins = work / "pins.txt"
+    pins.write_text(requirements)
+    lock = work / "pylock.toml"
+    argv = [*uv.common_args(), "--no-deps", "--output-file", str(lock), str(pins)]
+    what = "uv: listing the pinned files"
+    run_uv([*argv, "--offline"] if offline else argv, cwd=work, log=log, what=what)
+    return _read_lock(lock)
+
+
+def _read_lock(lock: Path) -> dict[NormalizedName, ArtifactFiles]:
+    data = tomllib.loads(lock.read_text())
+    packages = [_files_of(package, lock.parent) for package in data.get("packages", [])]
     return {files.name: files for files in packages}
 
 
@@ -349,10 +451,39 @@ def _files_of(package: dict[str, Any], lock_dir: Path) -> ArtifactFiles:
     url = sdist.get("url")
     if url is None and sdist.get("path"):
         url = (lock_dir / sdist["path"]).resolve().as_uri()
+    wheels = package.get("wheels") or []
+    digests = [(wheel.get("hashes") or {}).get("sha256") for wheel in wheels]
     return ArtifactFiles(
         name=canonicalize_name(str(package["name"])),
         version=str(package["version"]),
-        has_wheel=bool(package.get("wheels")),
+        has_wheel=bool(wheels),
         sdist_url=url,
         sdist_sha256=(sdist.get("hashes") or {}).get("sha256"),
+        wheel_hashes=frozenset(f"sha256:{d}" for d in digests if d),
     )
+
+
+def listing_covers(files: Listing, pins: Sequence[Pin], from_sdist: frozenset[str]) -> bool:
+    """Whether a listing made from uv's cache before the pins were resolved says what a
+    listing made after would: it lists exactly these pins (names and versions), every file
+    it lists is among its pin's hashes (still on the index, unchanged), and every pin has a
+    wheel that fits, plus its sdist when ``from_sdist`` forces it (names, or ":all:").
+
+    A pin without a fitting wheel in it is not trusted: a wheel may have been uploaded
+    since uv's cache was filled, which only a listing made after the resolution sees.
+    (Every file it lists being pinned, a wheel it lists is a pinned wheel.)
+    """
+    if files.keys() != {pin.name for pin in pins}:
+        return False
+    for pin in pins:
+        found = files[pin.name]
+        try:
+            same = Version(found.version) == Version(pin.version)
+        except InvalidVersion:
+            return False
+        forced = ":all:" in from_sdist or pin.name in from_sdist
+        if not same or not found.hashes or not found.hashes <= set(pin.hashes):
+            return False
+        if not found.has_wheel or (forced and found.sdist_sha256 is None):
+            return False
+    return True

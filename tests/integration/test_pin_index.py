@@ -1,31 +1,31 @@
 """`rpmdeploy pin` against a loopback simple index (PEP 691 JSON with PEP 700 upload times):
---uploaded-prior-to, --index-url written back, the summary of what changed."""
+--uploaded-prior-to, --index-url written back, the summary of what changed, and files
+uploaded between two pins (uv's cache, which the pins' files are first listed from, is
+behind the index then)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from helpers import AppDir, make_wheel, new_app, run_cli
+from helpers import BACKEND_WHEELS, PACKAGES, AppDir, build_package, make_wheel, new_app, run_cli
 
 from rpmdeploy.pin import parse_pins
 
 UPLOADED = {"2.0": "2020-01-01T00:00:00Z", "2.1": "2024-01-01T00:00:00Z"}
 
 
-@pytest.fixture
-def index(tmp_path: Path) -> Iterator[str]:
-    """``http://127.0.0.1:PORT/simple/``: delta 2.0 (uploaded 2020) and 2.1 (2024)."""
-    files = tmp_path / "files"
-    files.mkdir()
-    for version in UPLOADED:
-        meta = f"Metadata-Version: 2.1\nName: delta\nVersion: {version}\n"
-        make_wheel(files, "delta", version, meta, {"delta/__init__.py": ""})
+@contextlib.contextmanager
+def serving(files: Path) -> Iterator[str]:
+    """``http://127.0.0.1:PORT/simple/``: the delta wheels and sdists in ``files``, as they
+    are at each request (a file added is uploaded)."""
 
     class Handler(BaseHTTPRequestHandler):
         head = False
@@ -38,12 +38,13 @@ def index(tmp_path: Path) -> Iterator[str]:
             if self.path.rstrip("/") == "/simple/delta":
                 entries = [
                     {
-                        "filename": wheel.name,
-                        "url": f"/files/{wheel.name}",
-                        "hashes": {"sha256": hashlib.sha256(wheel.read_bytes()).hexdigest()},
-                        "upload-time": UPLOADED[wheel.name.split("-")[1]],
+                        "filename": path.name,
+                        "url": f"/files/{path.name}",
+                        "hashes": {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+                        "upload-time": UPLOADED[path.name.split("-")[1].removesuffix(".tar.gz")],
                     }
-                    for wheel in sorted(files.glob("*.whl"))
+                    for path in sorted(files.iterdir())
+                    if path.name.endswith((".whl", ".tar.gz"))
                 ]
                 page = {"meta": {"api-version": "1.1"}, "name": "delta", "files": entries}
                 self.reply(json.dumps(page).encode(), "application/vnd.pypi.simple.v1+json")
@@ -71,6 +72,28 @@ def index(tmp_path: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[str]:
+    """delta 2.0 (uploaded 2020) and 2.1 (2024), wheels."""
+    files = tmp_path / "files"
+    files.mkdir()
+    for version in UPLOADED:
+        meta = f"Metadata-Version: 2.1\nName: delta\nVersion: {version}\n"
+        make_wheel(files, "delta", version, meta, {"delta/__init__.py": ""})
+    with serving(files) as url:
+        yield url
+
+
+@pytest.fixture
+def backends(tmp_path: Path) -> Path:
+    """A find-links directory with delta's build backend (flit_core) only."""
+    links = tmp_path / "backends"
+    links.mkdir()
+    for wheel in BACKEND_WHEELS.glob("flit_core-*.whl"):
+        shutil.copy(wheel, links)
+    return links
 
 
 def test_uploaded_prior_to_resolves_as_of_a_date(tmp_path: Path, index: str) -> None:
@@ -101,3 +124,52 @@ def test_uploaded_prior_to_refuses_a_time_without_its_zone(tmp_path: Path, index
     )
     assert "invalid --uploaded-prior-to '2023-06-01T10:00'" in result.output
     assert not app.pinned.exists()
+
+
+def test_a_wheel_uploaded_since_the_last_pin(tmp_path: Path, backends: Path) -> None:
+    """delta 2.0 has only an sdist, then a wheel too.  Pinning again keeps delta's hashes,
+    so it is still built from its sdist, with its backend; ``--upgrade`` pins the wheel's
+    hash too and no backend any more, though uv's cache, before it resolved, knew no wheel."""
+    files = tmp_path / "files"
+    files.mkdir()
+    build_package(PACKAGES / "delta", files, ("--sdist",))
+    app: AppDir = new_app(tmp_path / "app", tmp_path, "delta\n")
+    with serving(files) as url:
+        args = ("pin", app.path, "--index-url", url, "--find-links", backends)
+        result = run_cli(*args)
+        assert "1 build dependencies of 1 sdist (delta==2.0)" in result.output
+        assert [p.name for p in parse_pins(app.build_pinned.read_text(), app.path).pins] == [
+            "flit-core"
+        ]
+        build_package(PACKAGES / "delta", files, ("--wheel",))
+        first = app.pinned.read_bytes(), app.build_pinned.read_bytes()
+        run_cli(*args)
+        assert (app.pinned.read_bytes(), app.build_pinned.read_bytes()) == first
+        result = run_cli(*args, "--upgrade")
+    assert "no sdists to build from, none pinned" in result.output
+    (delta,) = parse_pins(app.pinned.read_text(), app.pinned).pins
+    assert delta.version == "2.0" and len(delta.hashes) == 2
+    assert "# rpmdeploy:sdist" not in app.build_pinned.read_text()
+
+
+def test_an_sdist_only_upgrade_pins_its_backend(tmp_path: Path, backends: Path) -> None:
+    """delta 2.0 as a wheel, then 2.1 as an sdist only: ``--upgrade`` pins 2.1 and its build
+    backend, though uv's cache, as it was, resolves to the 2.0 wheel."""
+    files = tmp_path / "files"
+    files.mkdir()
+    meta = "Metadata-Version: 2.1\nName: delta\nVersion: 2.0\n"
+    make_wheel(files, "delta", "2.0", meta, {"delta/__init__.py": ""})
+    app: AppDir = new_app(tmp_path / "app", tmp_path, "delta\n")
+    with serving(files) as url:
+        args = ("pin", app.path, "--index-url", url, "--find-links", backends)
+        result = run_cli(*args)
+        assert "no sdists to build from, none pinned" in result.output
+        source = tmp_path / "delta-2.1"
+        shutil.copytree(PACKAGES / "delta", source)
+        project = source / "pyproject.toml"
+        project.write_text(project.read_text().replace('version = "2.0"', 'version = "2.1"'))
+        build_package(source, files, ("--sdist",))
+        result = run_cli(*args, "--upgrade")
+    assert "1 upgraded (delta 2.0 -> 2.1)" in result.output
+    assert "1 build dependencies of 1 sdist (delta==2.1)" in result.output
+    assert "# rpmdeploy:sdist = delta==2.1\n" in app.build_pinned.read_text()

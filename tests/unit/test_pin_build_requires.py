@@ -1,5 +1,6 @@
 """Build requirements read statically from sdists: pyproject.toml, the PEP 517 default,
-setuptools' extras; nothing in the sdist runs."""
+setuptools' extras; nothing in the sdist runs.  Which pins are built from their sdists:
+a listing of their files made from uv's cache is used only when it covers the pins."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from rpmdeploy.errors import PinError
+from rpmdeploy.pin import Pin
 from rpmdeploy.pin_build import LEGACY_REQUIRES, static_build_requires
+from rpmdeploy.pin_uv import ArtifactFiles, listing_covers
 
 SETUP_PY_TRAP = "open({marker!r}, 'w').write('setup.py ran')\n"
 
@@ -104,3 +108,52 @@ def test_hatchling_build_and_hook_dependencies(tmp_path: Path) -> None:
         "hatch-vcs>=0.3",
         "hatch-mypyc",
     )
+
+
+WHEEL, SDIST, OTHER = "sha256:" + "a" * 64, "sha256:" + "b" * 64, "sha256:" + "c" * 64
+
+
+def listed(name: str, version: str, wheels: tuple[str, ...], sdist: str | None) -> ArtifactFiles:
+    return ArtifactFiles(
+        name=canonicalize_name(name),
+        version=version,
+        has_wheel=bool(wheels),
+        sdist_url=f"https://files.example/{name}-{version}.tar.gz" if sdist else None,
+        sdist_sha256=sdist.removeprefix("sha256:") if sdist else None,
+        wheel_hashes=frozenset(wheels),
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "from_sdist", "covers"),
+    [
+        ({"a": listed("a", "1.0", (WHEEL,), SDIST)}, frozenset(), True),
+        ({"a": listed("a", "1.0", (WHEEL,), None)}, frozenset(), True),  # a wheel only
+        ({"a": listed("A", "1.0.0", (WHEEL,), SDIST)}, frozenset(), True),  # the same version
+        ({"a": listed("a", "1.1", (WHEEL,), SDIST)}, frozenset(), False),  # resolved otherwise
+        ({}, frozenset(), False),  # a pin it does not list
+        (
+            {"a": listed("a", "1.0", (WHEEL,), SDIST), "b": listed("b", "1", (WHEEL,), None)},
+            frozenset(),
+            False,
+        ),  # a package that is not pinned
+        ({"a": listed("a", "1.0", (WHEEL, OTHER), SDIST)}, frozenset(), False),  # a file not pinned
+        ({"a": listed("a", "1.0", (), SDIST)}, frozenset(), False),  # no wheel known yet
+        ({"a": listed("a", "1.0", (WHEEL,), SDIST)}, frozenset({":all:"}), True),
+        ({"a": listed("a", "1.0", (WHEEL,), None)}, frozenset({"a"}), False),  # its sdist?
+    ],
+)
+def test_a_listing_from_uvs_cache_is_used_only_when_it_covers_the_pins(
+    files: dict[str, ArtifactFiles], from_sdist: frozenset[str], covers: bool
+) -> None:
+    pins = [Pin(canonicalize_name("a"), "1.0", (SDIST, WHEEL))]
+    files = {canonicalize_name(name): found for name, found in files.items()}
+    assert listing_covers(files, pins, from_sdist) is covers
+
+
+def test_a_wheel_counts_only_when_its_hash_is_pinned() -> None:
+    """fetch takes a wheel only by a pinned hash: a wheel not among them means the sdist."""
+    found = listed("a", "1.0", (WHEEL,), SDIST)
+    assert found.has_pinned_wheel(Pin(canonicalize_name("a"), "1.0", (SDIST, WHEEL)))
+    assert not found.has_pinned_wheel(Pin(canonicalize_name("a"), "1.0", (SDIST,)))
+    assert found.hashes == {WHEEL, SDIST}
