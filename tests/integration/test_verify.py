@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from rpmdeploy.targets import Target, host_target, resolve_target
 from rpmdeploy.verify import (
     ImportCheck,
     TargetPythonUnavailable,
+    VerifyReport,
     base_provides_for,
     run_in_installroot_python,
     verify_repo,
@@ -272,3 +274,206 @@ def test_base_provides_follow_the_targets_glibc_and_python() -> None:
     el8 = base_provides_for(resolve_target("almalinux-8-aarch64"))
     assert "ld-linux-aarch64.so.1(GLIBC_2.17)(64bit)" in el8
     assert "libc.so.6(GLIBC_2.29)(64bit)" not in el8
+
+
+# --- the declared base grows, and module imports (issue #8, item 5) ---------------------------
+
+
+def package_rpm(
+    top: Path,
+    name: str,
+    *,
+    requires: tuple[str, ...] = (),
+    provides: tuple[str, ...] = (),
+    files: dict[str, str] | None = None,
+    native: bool = False,
+) -> Built:
+    """A tiny package with Provides too (build_rpm has none), noarch or of this machine's arch."""
+    files = files or {}
+    install = [
+        f"mkdir -p %{{buildroot}}{os.path.dirname(path)}\n"
+        f"cat > %{{buildroot}}{path} <<'EOF'\n{text}EOF"
+        for path, text in files.items()
+    ]
+    spec = "\n".join(
+        [
+            f"Name: {name}",
+            "Version: 1.0",
+            "Release: 1",
+            f"Summary: test package {name}",
+            "License: MIT",
+            *([] if native else ["BuildArch: noarch"]),
+            *(f"Requires: {r}" for r in requires),
+            *(f"Provides: {p}" for p in provides),
+            "%description",
+            f"Test package {name}.",
+            "%install",
+            *install,
+            "%files",
+            *files,
+            "",
+        ]
+    )
+    (top / "SPECS").mkdir(parents=True, exist_ok=True)
+    path = top / "SPECS" / f"{name}.spec"
+    path.write_text(spec)
+    subprocess.run(
+        [
+            "rpmbuild",
+            "-ba",
+            "--nodeps",  # and a private rpmdb: the host's is not touched
+            "--define",
+            f"_dbpath {top / 'rpmdb'}",
+            "--define",
+            f"_topdir {top}",
+            "--define",
+            "__os_install_post %{nil}",
+            "--define",
+            "debug_package %{nil}",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    arch = os.uname().machine if native else "noarch"
+    return Built(
+        rpm=top / "RPMS" / arch / f"{name}-1.0-1.{arch}.rpm",
+        srpm=top / "SRPMS" / f"{name}-1.0-1.src.rpm",
+    )
+
+
+def dist_files(name: str, module: str, *, record: bool = False) -> dict[str, str]:
+    """``module`` plus a dist-info naming it in top_level.txt (or only in its RECORD)."""
+    info = f"{SITE}/{name}-1.0.dist-info"
+    files = {f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"}
+    if record:
+        files[f"{info}/RECORD"] = f"{module}/__init__.py,,\n{name}-1.0.dist-info/METADATA,,\n"
+    else:
+        files[f"{info}/top_level.txt"] = f"{module}\n"
+    return files
+
+
+MISSING_LIBRARY = (
+    "raise ImportError('libfoo.so.1: cannot open shared object file: No such file or directory')\n"
+)
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
+    top = tmp_path_factory.mktemp("grown")
+    return {
+        # Compiled code of a package rpmdeploy's table knows (psycopg2 -> libpq): its soname
+        # and a symbol version of it are declared without the app saying anything.
+        "pg": package_rpm(
+            top,
+            "python3-psycopg2",
+            native=True,
+            requires=("python(abi) = 3.11", "libpq.so.5()(64bit)", "libpq.so.5(RHPG_10)(64bit)"),
+            provides=("python3dist(psycopg2) = 2.9",),
+            files={
+                **dist_files("psycopg2", "psycopg2", record=True),
+                f"{SITE}/psycopg2/__init__.py": "OK = True\n",
+            },
+        ),
+        "yaml": package_rpm(top, "python3-yamlish", requires=("libyaml-0.so.2()(64bit)",)),
+        "needslib": package_rpm(
+            top,
+            "python3-needslib",
+            requires=("libfoo.so.1()(64bit)",),
+            files={**dist_files("needslib", "needslib"), f"{SITE}/needslib.py": MISSING_LIBRARY},
+        ),
+        "bad": package_rpm(
+            top,
+            "python3-bad",
+            files={**dist_files("bad", "bad"), f"{SITE}/bad.py": "raise RuntimeError('boom')\n"},
+        ),
+    }
+
+
+def verify(repo: Path, package: str, target: Target, log: Path, **more: object) -> VerifyReport:
+    return verify_repo(
+        repo,
+        package,
+        target,
+        base_provides=base_provides_for(target),
+        check_signatures=False,
+        gpg_key=None,
+        log=log,
+        **more,  # type: ignore[arg-type]
+    )
+
+
+def test_a_compiled_packages_system_library_is_declared_and_relied_on(
+    tmp_path: Path, grown: dict[str, Built], target: Target
+) -> None:
+    repo = publish(tmp_path / "repo", [grown["pg"]], tmp_path / "log")
+    report = verify(repo, "python3-psycopg2", target, tmp_path / "verify.log")
+    assert "libpq.so.5()(64bit)" in report.assumed
+    assert ("libpq.so.5()(64bit)", "libpq (system library of psycopg2)") in report.declared
+    assert report.relied_on == ("libpq.so.5()(64bit)", "libpq.so.5(RHPG_10)(64bit)")
+    assert report.assumed_packages == ("libpq",)
+    # The package's top-level module (from its RECORD) was imported in the installed tree.
+    assert report.module_imports == "passed: 1 module(s) of 1 package(s)"
+    text = report.text()
+    assert "ASSUMED for this app and its packages: libpq (system library of psycopg2): " in text
+    assert "of which the packages relied on: libpq.so.5()(64bit)" in text
+
+
+def test_a_missing_library_names_its_package_and_how_to_declare_it(
+    tmp_path: Path, grown: dict[str, Built], target: Target
+) -> None:
+    repo = publish(tmp_path / "repo", [grown["yaml"]], tmp_path / "log")
+    with pytest.raises(VerifyError) as caught:
+        verify(repo, "python3-yamlish", target, tmp_path / "verify.log")
+    message = caught.value.message
+    assert message.startswith(
+        "1 unresolved dependency (declare what the target system has in "
+        "external-dependencies.txt or [verify] assume in rpmdeploy.toml): "
+        "python3-yamlish-1.0-1.noarch needs libyaml-0.so.2()(64bit) (shipped by libyaml on "
+    ), message
+    assert message.endswith(": add libyaml to external-dependencies.txt)")
+    # Declared by the app, it verifies, and the report says it was assumed.
+    report = verify(
+        repo,
+        "python3-yamlish",
+        target,
+        tmp_path / "verify.log",
+        assume=("libyaml-0.so.2()(64bit)",),
+    )
+    assert ("libyaml-0.so.2()(64bit)", "[verify] assume") in report.declared
+    assert report.relied_on == ("libyaml-0.so.2()(64bit)",)
+    # So does naming the package in external-dependencies.txt (the record's packages).
+    report = verify(
+        repo, "python3-yamlish", target, tmp_path / "verify.log", assumed_packages=("libyaml",)
+    )
+    assert report.relied_on == ("libyaml-0.so.2()(64bit)",)
+
+
+def test_module_imports_fail_on_a_broken_module_and_say_what_was_not_proven(
+    tmp_path: Path, grown: dict[str, Built], target: Target
+) -> None:
+    repo = publish(tmp_path / "repo", [grown["needslib"]], tmp_path / "log")
+    bad = publish(tmp_path / "bad", [grown["bad"]], tmp_path / "log")
+    assume = {"assume": ("libfoo.so.1()(64bit)",)}
+    report = verify(repo, "python3-needslib", target, tmp_path / "verify.log", **assume)
+    # The library is assumed of the target and absent here: not proven, not failed.
+    assert report.module_imports == (
+        "passed: 0 module(s) of 1 package(s); not proven here, a library the target is "
+        "assumed to have is not on this machine: needslib (needslib) needs libfoo.so.1"
+    )
+    with pytest.raises(VerifyError) as caught:
+        verify(bad, "python3-bad", target, tmp_path / "verify.log")
+    assert caught.value.message == (
+        "importing the installed packages' modules failed: bad (bad): RuntimeError: boom"
+    )
+    # Without an interpreter of the target's Python nothing is imported, and it says so.
+    report = verify(
+        bad,
+        "python3-bad",
+        target,
+        tmp_path / "verify.log",
+        interpreter=str(tmp_path / "no-python"),
+        import_check=wsgi_check("/opt/nothing"),
+    )
+    assert report.module_imports.startswith("not run: target Python 3.11 not on this machine")
+    assert report.import_check.startswith("skipped: target Python 3.11 not on this machine")
