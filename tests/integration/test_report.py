@@ -137,7 +137,7 @@ def test_failures_come_first(app_factory, tmp_path: Path) -> None:  # type: igno
     # Nothing was written to the output: the logs stay in the cache, linked as file:// URLs.
     assert dom.logs and all(href.startswith("file:///") for href in dom.logs)
     text = page.read_text()
-    assert "building a wheel from broken-1.0.tar.gz failed" in text
+    assert "rpmbuild of python3-broken 1.0 failed" in text
 
 
 @needs_chromium

@@ -1,0 +1,203 @@
+"""Each sdist is built once: rpmdeploy reads its metadata with PEP 517's
+prepare_metadata_for_build_wheel and decides noarch or arch without building; the one build
+is rpmbuild's, in %build.
+
+The builds are confined (nothing of the package can write outside its build), so the hooks
+are counted in what they print: the package's build log holds the output of the metadata
+hook (run by rpmdeploy) and of %build (run by rpmbuild).  Two kinds of backend: setuptools
+itself (beta, pure; cext, a C extension), and a backend inside the sdist (``backend-path``)
+that prints one line per hook call, so that every hook is seen, whatever the backend.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+from helpers import AppDir, file_names, read_header, run_cli
+
+needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc missing")
+
+# A PEP 517 backend in the sdist: it prints which hook runs, builds a wheel of the package's
+# module, and (KIND "c") compiles its C file with gcc into an extension, or (KIND "hidden")
+# compiles C code it carries in a string and still calls the wheel pure: a package that
+# fools the purity check.
+BACKEND = """\
+import base64, hashlib, os, subprocess, sys, sysconfig, zipfile
+
+NAME, VERSION, KIND = {name!r}, "1.0", {kind!r}
+DIST_INFO = f"{{NAME}}-{{VERSION}}.dist-info"
+METADATA = f"Metadata-Version: 2.1\\nName: {{NAME}}\\nVersion: {{VERSION}}\\nSummary: once\\n"
+HIDDEN_C = "int answer(void) {{ return 42; }}\\n"
+
+
+def _say(hook):
+    print(f"ONCE-HOOK {{hook}}", flush=True)
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    _say("get_requires_for_build_wheel")
+    return []
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    _say("prepare_metadata_for_build_wheel")
+    os.makedirs(os.path.join(metadata_directory, DIST_INFO))
+    with open(os.path.join(metadata_directory, DIST_INFO, "METADATA"), "w") as f:
+        f.write(METADATA)
+    return DIST_INFO
+
+
+def _compile(source, output):
+    include = sysconfig.get_paths()["include"]
+    subprocess.run(["gcc", "-shared", "-fPIC", f"-I{{include}}", "-o", output, source],
+                   check=True)
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    _say("build_wheel")
+    files = {{f"{{NAME}}/__init__.py": open(f"{{NAME}}/__init__.py", "rb").read()}}
+    pure = KIND != "c"
+    if KIND == "c":
+        suffix = sysconfig.get_config_var("EXT_SUFFIX")
+        _compile(f"{{NAME}}/_speed.c", "speed.so")
+        files[f"{{NAME}}/_speed{{suffix}}"] = open("speed.so", "rb").read()
+    elif KIND == "hidden":
+        with open("hidden.txt", "w") as f:
+            f.write(HIDDEN_C)
+        _compile_as_c("hidden.txt", "hidden.so")
+        files[f"{{NAME}}/_hidden.so"] = open("hidden.so", "rb").read()
+    impl = f"cp{{sys.version_info[0]}}{{sys.version_info[1]}}"
+    tag = "py3-none-any" if pure else f"{{impl}}-{{impl}}-linux_x86_64"
+    files[f"{{DIST_INFO}}/METADATA"] = METADATA.encode()
+    files[f"{{DIST_INFO}}/WHEEL"] = (
+        f"Wheel-Version: 1.0\\nGenerator: once\\nRoot-Is-Purelib: {{str(pure).lower()}}\\n"
+        f"Tag: {{tag}}\\n"
+    ).encode()
+    record = []
+    for path, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+        record.append(f"{{path}},sha256={{digest.decode()}},{{len(data)}}")
+    record.append(f"{{DIST_INFO}}/RECORD,,")
+    files[f"{{DIST_INFO}}/RECORD"] = ("\\n".join(record) + "\\n").encode()
+    wheel = f"{{NAME}}-{{VERSION}}-{{tag}}.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, wheel), "w") as zf:
+        for path, data in files.items():
+            info = zipfile.ZipInfo(path)
+            # Modes as setuptools' wheels carry them: what gcc made is executable.
+            info.external_attr = (0o100755 if path.endswith(".so") else 0o100644) << 16
+            zf.writestr(info, data)
+    return wheel
+
+
+def _compile_as_c(source, output):
+    include = sysconfig.get_paths()["include"]
+    subprocess.run(["gcc", "-x", "c", "-shared", "-fPIC", f"-I{{include}}", "-o", output,
+                    source], check=True)
+"""
+
+C_SOURCE = """\
+#include <Python.h>
+static struct PyModuleDef speed = {PyModuleDef_HEAD_INIT, "_speed", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit__speed(void) { return PyModule_Create(&speed); }
+"""
+
+
+def once_sdist(links: Path, name: str, kind: str) -> Path:
+    """An sdist built by the counting backend: ``kind`` "pure", "c" or "hidden"."""
+    src = links.parent / f"src-{name}" / f"{name}-1.0"
+    (src / name).mkdir(parents=True)
+    (src / name / "__init__.py").write_text("X = 1\n")
+    if kind == "c":
+        (src / name / "_speed.c").write_text(C_SOURCE)
+    (src / "once_backend.py").write_text(BACKEND.format(name=name, kind=kind))
+    (src / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "once_backend"\nbackend-path = ["."]\n'
+    )
+    (src / "PKG-INFO").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    sdist = links / f"{name}-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        tar.add(src, arcname=f"{name}-1.0")
+    return sdist
+
+
+def build(app: AppDir, tmp_path: Path, expect: int = 0) -> tuple[Path, str]:
+    out = tmp_path / "out"
+    result = run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "c", expect=expect)
+    return out, result.output
+
+
+def the_rpm(out: Path, name: str) -> Path:
+    found = sorted(out.glob(f"RPMS/*/{name}-1.0-*.rpm"))
+    assert len(found) == 1, found
+    return found[0]
+
+
+@needs_gcc
+def test_setuptools_sdists_pure_and_c_are_each_built_once(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("beta\ncext\n")
+    app.pin()
+    out, _ = build(app, tmp_path)
+    for name, arch in (("beta", "noarch"), ("cext", "x86_64")):
+        log = (out / "logs" / f"python3-{name}.log").read_text()
+        # setuptools says "running dist_info" for the metadata hook, "running bdist_wheel"
+        # for each wheel it builds.
+        assert log.count("running dist_info") == 1, name
+        assert log.count("running bdist_wheel") == 1, name
+        assert log.index("running dist_info") < log.index("Executing(%build)")
+        assert log.index("running bdist_wheel") > log.index("Executing(%build)")
+        (rpm_file,) = out.glob(f"RPMS/*/python3-{name}-*.rpm")
+        assert read_header(rpm_file)["arch"] == arch, name
+    assert (
+        "compiled: it has compiled sources (cext/_speed.c)"
+        in (out / "logs" / "python3-cext.log").read_text()
+    )
+    cext_files = file_names(read_header(next(out.glob("RPMS/x86_64/python3-cext-*.rpm"))))
+    assert any(re.search(r"/cext/_speed\.cpython-.*\.so$", f) for f in cext_files)
+
+
+@needs_gcc
+@pytest.mark.parametrize(("kind", "arch"), [("pure", "noarch"), ("c", "x86_64")])
+def test_every_backend_hook_runs_once(app_factory, tmp_path: Path, kind: str, arch: str) -> None:  # type: ignore[no-untyped-def]
+    links = tmp_path / "links"
+    links.mkdir()
+    name = f"once{kind}"
+    once_sdist(links, name, kind)
+    app: AppDir = app_factory(f"{name}\n")
+    app.pin("--find-links", links)
+    out, _ = build(app, tmp_path)
+    log = (out / "logs" / f"python3-{name}.log").read_text()
+    hooks = re.findall(r"^ONCE-HOOK (\w+)$", log, re.MULTILINE)
+    # rpmdeploy: its build requirements, then its metadata; %build: a wheel, once.
+    assert hooks.count("prepare_metadata_for_build_wheel") == 1
+    assert hooks.count("build_wheel") == 1
+    assert hooks[-1] == "build_wheel" and log.rindex("ONCE-HOOK") > log.index("Executing(%build)")
+    header = read_header(the_rpm(out, f"python3-{name}"))
+    assert header["arch"] == arch
+    so = [f for f in file_names(header) if f.endswith(".so")]
+    assert bool(so) == (kind == "c"), so
+
+
+@needs_gcc
+def test_a_pure_guess_that_compiles_cannot_ship(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The safety net: a backend that compiles code no file of the sdist shows, and calls its
+    wheel pure, is taken for pure; rpmbuild then finds an ELF file in the noarch package
+    ("Arch dependent binaries in noarch package": rpm's check, left on by the spec; rpm
+    classifies executable ELF files, which is how compilers and setuptools' wheels leave
+    them) and the build fails, naming the package; nothing is published."""
+    links = tmp_path / "links"
+    links.mkdir()
+    once_sdist(links, "oncehidden", "hidden")
+    app: AppDir = app_factory("oncehidden\n")
+    app.pin("--find-links", links)
+    out, output = build(app, tmp_path, expect=1)
+    failure = next(ln for ln in output.splitlines() if ln.startswith("FAILED"))
+    assert "python3-oncehidden 1.0" in failure
+    log_path = Path(re.search(r"log: (\S+)", output.split("FAILED", 1)[1]).group(1))  # type: ignore[union-attr]
+    log = log_path.read_text()
+    assert "pure (noarch): no compiled sources" in log
+    assert "Arch dependent binaries in noarch package" in log or "_hidden.so" in log
+    assert not out.exists()
