@@ -20,7 +20,8 @@ from packaging.utils import (
     canonicalize_name,
 )
 
-from rpmdeploy._run import isolated_pip_env, log_tail, run
+from rpmdeploy import diagnose
+from rpmdeploy._run import isolated_pip_env, log_tail, output_since, run
 from rpmdeploy.cache import Cache, sha256_file, stable_key
 from rpmdeploy.errors import FetchError
 from rpmdeploy.indexes import check_reachable, download, find_sdist, project_name
@@ -229,12 +230,7 @@ def _download_urls(log: Path, start: int) -> dict[str, str]:
     """file name -> the URL pip says it downloaded it from (``Downloading URL (size)``),
     without credentials, query or fragment; for Source0 (rpmdeploy.specs.source_url).  A file
     from PyPI's file storage (pip names only the file) is marked FROM_PYPI."""
-    try:
-        with log.open("rb") as f:
-            f.seek(start)
-            text = f.read().decode(errors="replace")
-    except OSError:
-        return {}
+    text = output_since(log, start)
     urls = {}
     for match in _DOWNLOADING.finditer(text):
         url = match.group(1).split("#", 1)[0].split("?", 1)[0]
@@ -301,16 +297,9 @@ def _describe(pins: list[Pin]) -> str:
 
 def _explain_pip_failure(pins: list[Pin], log: Path, start: int) -> str:
     """Turn pip's output into one line that names the package and what went wrong."""
-    try:
-        with log.open("rb") as f:
-            f.seek(start)
-            text = f.read().decode(errors="replace")
-    except OSError:
-        text = log_tail(log)
+    text = output_since(log, start) or log_tail(log)
     who = pins[0].requirement if len(pins) == 1 else f"{len(pins)} packages"
     if "DO NOT MATCH THE HASHES" in text or "do not match the hashes" in text.lower():
         return f"{who}: downloaded artifact does not match the pinned --hash (log: {log})"
-    if "No matching distribution found" in text or "Could not find a version" in text:
-        return f"{who}: no matching distribution found on the configured indexes (log: {log})"
-    last = [ln for ln in text.strip().splitlines() if ln.startswith("ERROR")] or ["pip failed"]
-    return f"{who}: {last[-1].removeprefix('ERROR: ')} (log: {log})"
+    cause = diagnose.explain(text, "pip") or "pip failed"
+    return f"{who}: {cause} (log: {log})"

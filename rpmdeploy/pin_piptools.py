@@ -29,6 +29,7 @@ def compile_run_time(
 ) -> tuple[str, PinnedFor]:
     """Run pip-compile on ``APP_DIR/dependencies.in``: the pins (annotated, hashed) and the
     record of what they were pinned for (the interpreter's Python, this machine's platform)."""
+    app_dir = app_dir.absolute()  # the confinement's working directory must be absolute
     python = find_target_python(target, options, log)
     with tempfile.TemporaryDirectory(prefix="rpmdeploy-pin-") as tmp:
         output = Path(tmp) / PINNED_FILE

@@ -31,9 +31,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rpmdeploy import diagnose
 from rpmdeploy._run import log_tail, run
 from rpmdeploy.builders import BuilderContext, BuildRequest, BuildResult, Capabilities
-from rpmdeploy.builders.rpmbuild import source_rpm
+from rpmdeploy.builders.rpmbuild import explain_build, source_rpm
 from rpmdeploy.errors import BuildError, RpmdeployError, UsageError
 from rpmdeploy.render import render
 
@@ -43,7 +44,6 @@ CONFIG_TEMPLATE = "mock/rpmdeploy.cfg.j2"
 LOGS = ("build.log", "root.log", "state.log")
 _CONFIG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 _MISSING = re.compile(r"No matching package to install: '([^']+)'")
-_BAD_EXIT = re.compile(r"error: Bad exit status from \S+ \((%\w+)\)")
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class MockBuilder:
                 if not log.exists():  # mock failed before rpmbuild ran: its own output
                     shutil.copyfile(mock_log, log)
                 code = _exit_code(exc.message)
-                reason = explain_failure(code, mock_log, workdir, self.base)
+                reason = explain_failure(code, mock_log, workdir, self.base, request)
                 raise BuildError(f"{request.label}: {reason}", str(log)) from None
             with self.lock:
                 self.initialised.add(slot)
@@ -235,18 +235,24 @@ def _keep_logs(resultdir: Path, workdir: Path) -> tuple[Path, ...]:
 # --- failures users can act on -----------------------------------------------------------------
 
 
-def explain_failure(code: int | None, mock_log: Path, workdir: Path, config: str) -> str:
+def explain_failure(
+    code: int | None, mock_log: Path, workdir: Path, config: str, request: BuildRequest
+) -> str:
     """One line from mock's exit code and logs: what failed and what to do."""
     output = log_tail(mock_log, 40)
     if code == 30:
         missing = _MISSING.findall(_read(workdir / "mock-root.log") + output)
-        names = ", ".join(dict.fromkeys(missing)) or "see root.log"
-        return (
-            f"missing BuildRequires: {names} (neither the pinned set nor the distribution "
-            "provides them)"
-        )
+        if missing:
+            return (
+                f"missing BuildRequires: {', '.join(dict.fromkeys(missing))} (neither the "
+                "pinned set nor the distribution provides them)"
+            )
+        # dnf's own account of why the BuildRequires cannot be installed (root.log).
+        problem = diagnose.explain(_read(workdir / "mock-root.log"), "dnf")
+        return f"installing the BuildRequires failed: {problem or 'see root.log'}"
     if code == 1 and "Bad exit status" in (build := _read(workdir / "build.log")):
-        return _build_step_failure(build)
+        cause = explain_build(build, request=request, tool="mock", chroot=True)
+        return f"{cause} (in the chroot)" if cause else "the build failed in the chroot"
     known = {
         3: f"mock config {config} not found",
         60: "the mock chroot is locked by another build (mock exit 60); wait, or use --jobs 1",
@@ -260,17 +266,6 @@ def explain_failure(code: int | None, mock_log: Path, workdir: Path, config: str
         return "mock refuses to run: run rpmdeploy as a user in the 'mock' group, not as root"
     last = next((ln for ln in reversed(output.splitlines()) if "ERROR" in ln), "")
     return f"mock failed (exit {code}){': ' + last.strip() if last else ''}"
-
-
-def _build_step_failure(build_log: str) -> str:
-    lines = build_log.splitlines()
-    match = next((_BAD_EXIT.search(ln) for ln in reversed(lines) if _BAD_EXIT.search(ln)), None)
-    step = match.group(1) if match else "the build"
-    # The last lines the build printed before rpmbuild's own error lines say why.
-    cut = next((i for i, ln in enumerate(lines) if _BAD_EXIT.search(ln)), len(lines))
-    context = [ln.strip() for ln in lines[:cut] if ln.strip() and not ln.startswith("+ ")]
-    why = context[-1] if context else ""
-    return f"{step} failed in the chroot{': ' + why if why else ''}"
 
 
 def _exit_code(message: str) -> int | None:

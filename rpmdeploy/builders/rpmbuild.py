@@ -19,13 +19,16 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
-from rpmdeploy._run import run
+from rpmdeploy import diagnose
+from rpmdeploy._run import capture, run
 from rpmdeploy.builders import BuilderContext, BuildRequest, BuildResult, Capabilities
 from rpmdeploy.cache import link_or_copy
 from rpmdeploy.confine import confined, interpreter_dirs
-from rpmdeploy.errors import BuildError
+from rpmdeploy.errors import BuildError, RpmdeployError
+from rpmdeploy.targets import Target, find_python
 
 # Reproducible output: timestamps from SOURCE_DATE_EPOCH, fixed build host (rpm >= 4.14).
 REPRODUCIBLE = (
@@ -45,6 +48,17 @@ class RpmbuildBuilder:
         # rpmbuild parallelises file processing itself (OpenMP); with several builds side
         # by side, share the cores instead of oversubscribing them.
         self.threads = max(1, (os.cpu_count() or 1) // max(1, context.jobs))
+        # Bytecode embeds the interpreter's magic number: the wheel tool compiles it with an
+        # interpreter of the target's Python version (RPMDEPLOY_BYTECODE_PYTHON), found once.
+        self.bytecode_python = bytecode_python(self.target)
+        #: What the run summary says once (rpmdeploy.pipeline.run_notes).
+        self.notes: tuple[str, ...] = ()
+        if self.bytecode_python is None:
+            version = self.target.python_version
+            self.notes = (
+                f"no bytecode (.pyc) in the packages: no Python {version} (the target's) on "
+                "this machine; install one, or build in the target (--builder mock)",
+            )
 
     def __enter__(self) -> RpmbuildBuilder:
         return self
@@ -63,6 +77,8 @@ class RpmbuildBuilder:
         readable = [self.context.cache.root, *interpreter_dirs()]
         if "RPMDEPLOY_BACKEND_PYTHON" in environment:  # a venv made from another Python
             readable += interpreter_dirs(environment["RPMDEPLOY_BACKEND_PYTHON"])
+        if self.bytecode_python:
+            readable += interpreter_dirs(self.bytecode_python)
         srpms, rpms = rpmbuild(
             request, workdir, "-ba", macros, environment, log, confine_readable=readable
         )
@@ -77,6 +93,9 @@ class RpmbuildBuilder:
             "SOURCE_DATE_EPOCH": str(request.source_date_epoch),
             "LC_ALL": "C",
         }
+        env.pop("RPMDEPLOY_BYTECODE_PYTHON", None)
+        if self.bytecode_python:
+            env["RPMDEPLOY_BYTECODE_PYTHON"] = self.bytecode_python
         if request.python_build_requires is not None:
             if self.context.build_environment is None:
                 raise BuildError(f"{request.label}: no build environment for its sdist")
@@ -95,6 +114,22 @@ class RpmbuildBuilder:
         if self.target.dist:
             macros.append(("dist", self.target.dist))
         return macros
+
+
+def bytecode_python(target: Target) -> str | None:
+    """An interpreter of the target's Python version on this machine (its real path, not a
+    pyenv shim: builds run confined), or None."""
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if running == target.python_version:
+        return sys.executable
+    extra = (target.interpreter,) if target.is_host else ()
+    for python in find_python(target.python_version, extra):
+        try:
+            found = capture([python, "-c", "import sys; print(sys.executable)"], what="python")
+            return found.strip()
+        except RpmdeployError:
+            continue
+    return None
 
 
 def source_rpm(request: BuildRequest, workdir: Path, payload: str, log: Path) -> Path:
@@ -141,13 +176,29 @@ def rpmbuild(
         if confine_readable is not None:
             readable = [*confine_readable, workdir]
             argv = confined(argv, writable=[topdir], readable=readable, cwd=workdir)
-        run(argv, log=log, what=f"rpmbuild of {request.label}", env=environment, cwd=workdir)
+        what = f"rpmbuild of {request.label}"
+        explain = partial(explain_build, request=request, tool="rpmbuild")
+        run(argv, log=log, what=what, env=environment, cwd=workdir, explain=explain)
         results = workdir / "results"
         results.mkdir(exist_ok=True)
         srpms = sorted((topdir / "SRPMS").glob("*.src.rpm"))
         rpms = sorted((topdir / "RPMS").glob("*/*.rpm"))
         moved = [Path(shutil.move(str(p), results / p.name)) for p in (*srpms, *rpms)]
     return tuple(moved[: len(srpms)]), tuple(moved[len(srpms) :])
+
+
+def explain_build(
+    output: str, *, request: BuildRequest, tool: str, chroot: bool = False
+) -> str | None:
+    """The cause of a failed build of ``request`` in rpmbuild's output: the step that failed
+    and the decisive line (rpmdeploy.diagnose), e.g. ``%build: no pkg-config module ...``."""
+    sdist = next((s for s in request.sources if diagnose.project_of_sdist(s)), None)
+    project = diagnose.project_of_sdist(sdist) if sdist else None
+    cause = diagnose.explain(output, tool, package=request.label, project=project, chroot=chroot)
+    step = diagnose.failed_step(output)
+    if step and cause and not cause.startswith(step):
+        return f"{step}: {cause}"
+    return cause or (f"{step} failed" if step else None)
 
 
 @contextmanager
