@@ -15,6 +15,12 @@ an RPATH/RUNPATH into a build, cache or temporary directory is an error (a libra
 waiting to happen), and the sonames the package ships are written to ``--sonames`` as a
 regular expression, which the spec uses as ``%__requires_exclude`` (a bundled library's
 requirement on another bundled library is not a dependency on the system).
+
+Bytecode (levels 0 and 1, as Fedora ships it) is compiled by an interpreter of the target's
+Python version: the one running this tool when it is one (mock: the chroot's python3), else
+``RPMDEPLOY_BYTECODE_PYTHON`` (the host's rpmbuild builder passes the one it found, in the
+environment so that no path of the build machine is written into the spec); without either
+there is no bytecode (the run's summary says so once).
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ import argparse
 import os
 import re
 import struct
+import subprocess  # noqa: TID251 - this file stands alone (rpmdeploy._run is not there)
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 # Characters rpm's %files parser treats specially (% starts every macro and directive, and a
@@ -65,10 +72,9 @@ def install_wheel(wheel: Path, args: argparse.Namespace) -> None:
         "headers": args.headers,
     }
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    # Bytecode embeds the interpreter's magic number: compile only with the target's version.
+    # Bytecode embeds the interpreter's magic number: compile only with the target's version
+    # (another interpreter compiles it after installing, compile_bytecode).
     levels: tuple[int, ...] = (0, 1) if running == args.python_version else ()
-    if not levels:
-        print(f"note: no bytecode: building with Python {running}, target is {args.python_version}")
     destination = SchemeDictionaryDestination(
         scheme,
         interpreter=args.interpreter,
@@ -78,6 +84,48 @@ def install_wheel(wheel: Path, args: argparse.Namespace) -> None:
     )
     with WheelFile.open(wheel) as source:
         install(source, destination, additional_metadata={"INSTALLER": b"rpm\n"})
+    if not levels:
+        libdirs = sorted({args.purelib, args.platlib})
+        compile_bytecode(args.root, libdirs, args.python_version, os.environ)
+
+
+# Run by the target's interpreter (Python 3.6 and later: no newer syntax): compiles every .py
+# file under the site directories as installer does (compileall.compile_file, levels 0 and 1,
+# the installed path embedded); SOURCE_DATE_EPOCH (set by rpmbuild) makes the .pyc files
+# hash-based, as installer's are.
+_COMPILE = """
+import compileall, os, sys
+version, root, libdirs = sys.argv[1], sys.argv[2], sys.argv[3:]
+running = "%d.%d" % sys.version_info[:2]
+if running != version:
+    sys.exit("error: %s is Python %s, not %s" % (sys.executable, running, version))
+for libdir in libdirs:
+    for dirpath, dirnames, filenames in os.walk(root + libdir):
+        dirnames.sort()
+        installed = "/" + os.path.relpath(dirpath, root)
+        for name in sorted(filenames):
+            if name.endswith(".py"):
+                for level in (0, 1):
+                    compileall.compile_file(
+                        os.path.join(dirpath, name), ddir=installed, quiet=1, optimize=level
+                    )
+"""
+
+
+def compile_bytecode(
+    root: Path, libdirs: list[str], version: str, environ: Mapping[str, str]
+) -> bool:
+    """Compile the installed modules with ``RPMDEPLOY_BYTECODE_PYTHON`` (Python ``version``);
+    False, noted in the log, when there is none."""
+    python = environ.get("RPMDEPLOY_BYTECODE_PYTHON", "")
+    if not python:
+        print(f"note: no bytecode: no Python {version} (the target's) to compile it")
+        return False
+    argv = [python, "-I", "-c", _COMPILE, version, str(root), *libdirs]
+    done = subprocess.run(argv, check=False)  # noqa: S603 - an argument list, no shell
+    if done.returncode != 0:
+        raise SystemExit(f"error: compiling bytecode with {python} failed")
+    return True
 
 
 def finish_dist_info(root: Path, libdirs: list[str]) -> None:

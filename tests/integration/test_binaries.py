@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import csv
 import ctypes
+import dataclasses
 import hashlib
 import io
 import re
@@ -30,6 +31,10 @@ from helpers import (
 )
 
 from rpmdeploy import _wheel_tool as wheel_tool
+from rpmdeploy.builders import BuilderContext
+from rpmdeploy.builders.rpmbuild import RpmbuildBuilder
+from rpmdeploy.cache import Cache
+from rpmdeploy.targets import find_python, resolve_target
 
 TAG = "cp311-cp311-manylinux_2_17_x86_64"
 PLATLIB = "/usr/lib64/python3.11/site-packages"
@@ -224,3 +229,54 @@ def test_build_interpreter_lib_dir_is_dropped_from_what_is_compiled_here(
             check=True,
         )
         wheel_tool.check_elf_files(root, ["/opt/fakepy"])
+
+
+PYTHON39 = find_python("3.9")
+
+
+@pytest.mark.skipif(not PYTHON39, reason="no Python 3.9 on this machine")
+def test_wheel_tool_compiles_bytecode_with_the_targets_interpreter(tmp_path: Path) -> None:
+    """Running under another Python, the wheel tool compiles with RPMDEPLOY_BYTECODE_PYTHON:
+    both levels, that interpreter's magic number, the installed path in the code objects;
+    an interpreter of another version is refused; without one there is no bytecode."""
+    site = "/usr/lib/python3.9/site-packages"
+    root = tmp_path / "root"
+    package = root / site.lstrip("/") / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("def f():\n    assert True\n    return 1\n")
+    python = PYTHON39[0]
+    env = {"RPMDEPLOY_BYTECODE_PYTHON": python}
+    assert wheel_tool.compile_bytecode(root, [site], "3.9", env)
+    cache = package / "__pycache__"
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "__init__.cpython-39.opt-1.pyc",
+        "__init__.cpython-39.pyc",
+    ]
+    read = (
+        "import importlib.util, marshal, sys; d = open(sys.argv[1], 'rb').read(); "
+        "print(d[:4] == importlib.util.MAGIC_NUMBER, marshal.loads(d[16:]).co_filename)"
+    )
+    for pyc in cache.iterdir():
+        shown = subprocess.run([python, "-c", read, pyc], capture_output=True, text=True)
+        assert shown.stdout.split() == ["True", f"{site}/pkg/__init__.py"], shown.stderr
+
+    with pytest.raises(SystemExit, match="compiling bytecode"):
+        wheel_tool.compile_bytecode(root, [site], "3.8", env)
+    for pyc in cache.iterdir():
+        pyc.unlink()
+    assert not wheel_tool.compile_bytecode(root, [site], "3.9", {})
+    assert not list(cache.iterdir())
+
+
+def test_host_builder_says_once_when_no_interpreter_of_the_target_is_here(tmp_path: Path) -> None:
+    """The run's notes (pipeline.run_notes, printed once in the summary) name the missing
+    Python; with one here (this machine's own version) there is none."""
+    here = resolve_target("host")
+    missing = dataclasses.replace(resolve_target("rocky-9"), python_version="3.99")
+    cache = Cache(tmp_path / "cache")
+    with_python = RpmbuildBuilder(BuilderContext(target=here, cache=cache))
+    assert with_python.bytecode_python and with_python.notes == ()
+    without = RpmbuildBuilder(BuilderContext(target=missing, cache=cache))
+    assert without.bytecode_python is None
+    [note] = without.notes
+    assert "no bytecode" in note and "no Python 3.99" in note

@@ -68,10 +68,16 @@ def fixture_sdist(tmp_path: Path, name: str, call: str, libraries: str = "") -> 
 
 
 def rocky9_rpms(
-    app_factory, tmp_path: Path, name: str, call: str, libraries: str = "", expect: int = 0
+    app_factory,
+    tmp_path: Path,
+    name: str,
+    call: str,
+    libraries: str = "",
+    expect: int = 0,
+    more: str = "",
 ):  # type: ignore[no-untyped-def]
     links = fixture_sdist(tmp_path, name, call, libraries)
-    app: AppDir = app_factory(f"{name}\n")
+    app: AppDir = app_factory(f"{name}\n{more}\n")
     app.pin("--target", "rocky-9", "--find-links", links)
     out = tmp_path / "out"
     result = run_cli(
@@ -100,16 +106,39 @@ def test_a_symbol_newer_than_the_targets_glibc_fails_the_build(app_factory, tmp_
 
 
 def test_old_symbols_fit_and_the_rpm_installs_for_python39(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _, out, _ = rocky9_rpms(app_factory, tmp_path, "fitold", 'strtoul("4", NULL, 10)')
+    """The extension builds and loads with Python 3.9; the sdist's and a pure wheel's modules
+    carry Python 3.9 bytecode (compiled by the 3.9 found here although rpmdeploy runs
+    another), its .opt-1.pyc hard-linked to the identical .pyc as Fedora's are."""
+    _, out, result = rocky9_rpms(
+        app_factory, tmp_path, "fitold", 'strtoul("4", NULL, 10)', "", 0, "alpha"
+    )
     built = next(out.glob("RPMS/x86_64/python3-fitold-1.0-1.el9.x86_64.rpm"))
     header = read_header(built)
     assert extension_path("fitold") in file_names(header)
     glibc = [r for r in deps(header, "requires") if "GLIBC_" in r]
     assert glibc and not [r for r in glibc if re.search(r"GLIBC_2\.3[5-9]", r)], glibc
+    pure = next(out.glob("RPMS/noarch/python3-alpha-*.el9.noarch.rpm"))
     root = tmp_path / "root"
-    install_into_root(root, [built])
+    install_into_root(root, [built, pure])
     run = python_in_root(root, "import fitold; print(fitold.pick())", "3.9", PYTHON39[0])
     assert run.stdout.strip() == "4", run.stderr
+
+    magic = python_in_root(
+        root, "import importlib.util as u; print(u.MAGIC_NUMBER.hex())", "3.9", PYTHON39[0]
+    )
+    for rpm_file, module in (
+        (built, f"{SITE39}/fitold/__init__"),
+        (pure, "/usr/lib/python3.9/site-packages/alpha/__init__"),
+    ):
+        header = read_header(rpm_file)
+        inodes = dict(zip(file_names(header), header[rpm.RPMTAG_FILEINODES], strict=True))
+        cached = module.replace("__init__", "__pycache__/__init__")
+        pyc, opt1 = f"{cached}.cpython-39.pyc", f"{cached}.cpython-39.opt-1.pyc"
+        assert pyc in inodes and opt1 in inodes, sorted(inodes)
+        assert inodes[pyc] == inodes[opt1]  # one file, two names
+        data = (root / pyc.lstrip("/")).read_bytes()
+        assert data[:4].hex() == magic.stdout.strip()
+    assert "no bytecode" not in result.output
 
 
 def test_a_needed_library_must_be_in_the_base_system_or_mapped(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
