@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -43,9 +43,15 @@ def wsgi_check(install_dir: str, site_dirs: Sequence[str] = ()) -> ImportCheck:
     return ImportCheck(_script("wsgi_check.py"), (json.dumps(arguments),))
 
 
-def module_imports() -> ImportCheck:
-    """Import every installed package's top-level modules (``module_imports.py``)."""
-    return ImportCheck(_script("module_imports.py"))
+def module_imports(installed: Mapping[str, Sequence[str]] | None = None) -> ImportCheck:
+    """Import every installed package's top-level modules (``module_imports.py``).
+
+    ``installed``: a dist-info directory (a path on the target) -> the top-level modules its
+    RPM installs beside it (``RepoPackage.top_level_modules``), for distributions that have
+    neither ``top_level.txt`` nor ``RECORD``; passed as JSON data, never as code.
+    """
+    data = {"installed": {k: list(v) for k, v in (installed or {}).items()}}
+    return ImportCheck(_script("module_imports.py"), (json.dumps(data),))
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,18 @@
 """The module-import check of ``verify``: import every installed package's top-level modules.
 
 Static, and run by ``bootstrap.py`` with the *target's* Python (3.6 on EL8), so it uses
-nothing newer and imports nothing of rpmdeploy.  It takes no arguments: the packages are
-the ``*.dist-info`` directories of the ``sys.path`` entries under the verify root
-``$RPMDEPLOY_INSTALLROOT`` (the target's site-packages, the private namespace's included).
+nothing newer and imports nothing of rpmdeploy.  The packages are the ``*.dist-info``
+directories of the ``sys.path`` entries under the verify root ``$RPMDEPLOY_INSTALLROOT``
+(the target's site-packages, the private namespace's included).  Its one argument is a JSON
+object: ``{"installed": {"/usr/lib/python3.9/site-packages/x-1.0.dist-info": ["x"]}}``,
+the top-level modules each package's RPM installs beside its dist-info (target paths).
 
 A distribution's top-level modules are the lines of its ``top_level.txt`` (setuptools
-writes it) or, without one, the first path component of each file its ``RECORD`` lists (a
-package directory with ``__init__.py``, a ``.py`` module or an extension module), as
-installers see them.  Each is imported in turn with stdout sent to stderr (a module that
-prints must not garble the answer); an exception is recorded, not raised.
+writes it), else the first path component of each file its ``RECORD`` lists (a package
+directory, a ``.py`` module or an extension module), as installers see them, else (RPMs
+drop RECORD, as Fedora's do) what its RPM installs beside it, from the argument.  Each is
+imported in turn with stdout sent to stderr (a module that prints must not garble the
+answer); an exception is recorded, not raised.
 
 Prints one JSON object on its last line of stdout::
 
@@ -41,8 +44,9 @@ def distributions(root: str) -> "list[str]":
     return found
 
 
-def top_level_modules(dist_info: str) -> "list[str]":
-    """The importable top-level names the distribution installs (see the module doc)."""
+def top_level_modules(dist_info: str, installed: "list[str] | None" = None) -> "list[str]":
+    """The importable top-level names the distribution installs (see the module doc);
+    ``installed`` is what its RPM installs, used when neither file is there."""
     top_level = os.path.join(dist_info, "top_level.txt")
     if os.path.isfile(top_level):
         with open(top_level, encoding="utf-8") as handle:
@@ -50,7 +54,7 @@ def top_level_modules(dist_info: str) -> "list[str]":
         return sorted({n.split(".")[0] for n in lines if n and n.split(".")[0].isidentifier()})
     record = os.path.join(dist_info, "RECORD")
     if not os.path.isfile(record):
-        return []
+        return sorted(n for n in installed or () if n.isidentifier())
     names = set()  # type: set[str]
     with open(record, encoding="utf-8", newline="") as handle:
         for row in csv.reader(handle):
@@ -73,13 +77,16 @@ def distribution_name(dist_info: str) -> str:
     return os.path.basename(dist_info)[: -len(".dist-info")].rsplit("-", 1)[0]
 
 
-def import_all(root: str) -> "tuple[int, list[list[str]], list[list[str]]]":
+def import_all(
+    root: str, installed: "dict[str, list[str]]"
+) -> "tuple[int, list[list[str]], list[list[str]]]":
     """(packages, [[dist, module], ...] imported, [[dist, module, error], ...] failed)."""
     found = distributions(root)
     imported, failed = [], []
     for dist_info in found:
         dist = distribution_name(dist_info)
-        for module in top_level_modules(dist_info):
+        on_target = dist_info[len(root.rstrip("/")) :]
+        for module in top_level_modules(dist_info, installed.get(on_target)):
             try:
                 with contextlib.redirect_stdout(sys.stderr):
                     importlib.import_module(module)
@@ -92,7 +99,9 @@ def import_all(root: str) -> "tuple[int, list[list[str]], list[list[str]]]":
 
 
 def main() -> None:
-    packages, imported, failed = import_all(os.environ["RPMDEPLOY_INSTALLROOT"])
+    arguments = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    installed = arguments.get("installed", {})
+    packages, imported, failed = import_all(os.environ["RPMDEPLOY_INSTALLROOT"], installed)
     print(json.dumps({"packages": packages, "imported": imported, "failed": failed}))
 
 

@@ -16,6 +16,9 @@ from packaging.utils import canonicalize_name
 
 from rpmdeploy.errors import VerifyError
 
+_DIST_INFO = re.compile(
+    r"^(?P<site>/.+/(?:site|dist)-packages)/(?P<dist_info>[^/]+\.dist-info)(?:/|$)"
+)
 _PYTHON_DIST = re.compile(r"^python3(?:\.\d+)?dist\((?P<name>[^()\[\]]+)\)$")
 
 
@@ -27,11 +30,42 @@ class RepoPackage:
     arch: str
     requires: tuple[str, ...]  # rpmlib() internals left out
     provides: tuple[str, ...]
+    files: tuple[str, ...] = ()  # the paths it installs
+
+    def top_level_modules(self) -> dict[str, list[str]]:
+        """Its ``.dist-info`` directories (target paths) -> the top-level modules it installs
+        beside each: what the module-import check imports when a distribution has neither
+        ``top_level.txt`` nor ``RECORD`` (rpm packages drop RECORD, as Fedora's do)."""
+        found: dict[str, list[str]] = {}
+        for path in self.files:
+            match = _DIST_INFO.match(path)
+            if match is None:
+                continue
+            site, dist_info = match["site"], f"{match['site']}/{match['dist_info']}"
+            names = {
+                _module_name(f[len(site) + 1 :]) for f in self.files if f.startswith(site + "/")
+            }
+            found[dist_info] = sorted(n for n in names if n)
+        return found
 
     @property
     def python_dists(self) -> tuple[str, ...]:
         """Canonical PyPI names it provides (``python3dist(NAME)``, ``python3.Xdist(NAME)``)."""
         return python_dist_names(self.provides)
+
+
+def _module_name(relative: str) -> str | None:
+    """The importable top-level name of a path inside site-packages, if it is one."""
+    first, _sep, rest = relative.partition("/")
+    if rest:
+        name = first  # a package (or namespace package) directory
+    elif first.endswith(".py"):
+        name = first[: -len(".py")]
+    elif ".so" in first:
+        name = first.split(".")[0]  # NAME.cpython-39-x86_64-linux-gnu.so, NAME.abi3.so
+    else:
+        return None
+    return name if name.isidentifier() and name != "__pycache__" else None
 
 
 def requirement_name(requirement: str) -> str:
@@ -72,6 +106,7 @@ def read_repo_packages(repo_dir: Path) -> tuple[RepoPackage, ...]:
                 arch=str(header[rpm.RPMTAG_ARCH]),
                 requires=_dependencies(header, "requirename"),
                 provides=_dependencies(header, "providename"),
+                files=tuple(_text(f) for f in header[rpm.RPMTAG_FILENAMES] or ()),
             )
         )
     return tuple(found)
@@ -81,3 +116,7 @@ def _dependencies(header: object, tag: str) -> tuple[str, ...]:
     # DNEVR() is "R name >= 1.0" / "P name": the kind letter and a space come first.
     found = [ds.DNEVR()[2:] for ds in header.dsFromHeader(tag)]  # type: ignore[attr-defined]
     return tuple(dict.fromkeys(d for d in found if not d.startswith("rpmlib(")))
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value

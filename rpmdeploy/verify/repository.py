@@ -24,7 +24,7 @@ from rpmdeploy.verify.installroot import (
     module_imports,
     run_in_installroot_python,
 )
-from rpmdeploy.verify.packages import read_repo_packages
+from rpmdeploy.verify.packages import RepoPackage, read_repo_packages
 from rpmdeploy.verify.signatures import check_package_signatures
 from rpmdeploy.verify.standin import build_stand_in
 
@@ -155,7 +155,7 @@ def verify_repo(
         imports = "not requested"
         if import_modules:
             with step("module imports"):
-                imports = _import_modules(root, target, interpreter, declared)
+                imports = _import_modules(root, target, interpreter, declared, packages)
         result, output = "not requested", ""
         if import_check is not None:
             with step("import check"):
@@ -176,11 +176,20 @@ def verify_repo(
     )
 
 
-def _import_modules(root: Path, target: Target, interpreter: str, declared: DeclaredBase) -> str:
+def _import_modules(
+    root: Path,
+    target: Target,
+    interpreter: str,
+    declared: DeclaredBase,
+    packages: Sequence[RepoPackage],
+) -> str:
     """Import every installed package's top-level modules; the summary, or a VerifyError."""
-    check = module_imports()
+    installed = {k: v for package in packages for k, v in package.top_level_modules().items()}
+    check = module_imports(installed)
     try:
-        output = run_in_installroot_python(root, target, check.code, interpreter=interpreter)
+        output = run_in_installroot_python(
+            root, target, check.code, arguments=check.arguments, interpreter=interpreter
+        )
     except TargetPythonUnavailable as exc:
         return f"not run: {exc.message}"
     answer = ModuleImports.from_output(output)

@@ -234,3 +234,29 @@ def test_top_level_modules_come_from_top_level_txt_or_the_record(tmp_path: Path)
     )
     assert top_level_modules(str(from_record)) == ["_ext", "nsonly", "other", "single"]
     assert top_level_modules(str(tmp_path)) == []  # neither file
+
+
+def test_without_either_file_the_modules_are_what_the_rpm_installs(tmp_path: Path) -> None:
+    site = "/usr/lib/python3.9/site-packages"
+    package = RepoPackage(
+        "python3-flitted",
+        "x86_64",
+        (),
+        (),
+        files=(
+            f"{site}/flitted",
+            f"{site}/flitted/__init__.py",
+            f"{site}/flitted/__pycache__/__init__.cpython-39.pyc",
+            f"{site}/_flitted_speedups.cpython-39-x86_64-linux-gnu.so",
+            f"{site}/flitted_helper.py",
+            f"{site}/flitted.pth",
+            f"{site}/flitted-1.0.dist-info",
+            f"{site}/flitted-1.0.dist-info/METADATA",
+            "/usr/bin/flitted",
+        ),
+    )
+    modules = ["_flitted_speedups", "flitted", "flitted_helper"]
+    assert package.top_level_modules() == {f"{site}/flitted-1.0.dist-info": modules}
+    bare = tmp_path / "flitted-1.0.dist-info"
+    bare.mkdir()
+    assert top_level_modules(str(bare), modules) == modules
