@@ -35,7 +35,6 @@ from packaging.utils import (
 )
 
 from rpmdeploy.errors import FetchError, PinError
-from rpmdeploy.indexes import Found, download
 from rpmdeploy.pin import (
     BUILD_IN_FILE,
     BUILD_PINNED_FILE,
@@ -180,6 +179,8 @@ def _resolve(uv: UvRun, requires: dict[str, tuple[str, ...]], app_dir: Path, wor
 def fetch_sdist(sdist: Sdist, options: PinOptions, work: Path) -> Path:
     """The sdist's file, downloaded (or copied from a find-links directory) and hash-checked;
     kept in ``options.tools_dir`` by its hash."""
+    from rpmdeploy.indexes import Found, download  # urllib and ssl: only when there are sdists
+
     filename = _sdist_filename(sdist)
     store = (options.tools_dir / "sdists" / sdist.sha256) if options.tools_dir else work / "sdists"
     try:

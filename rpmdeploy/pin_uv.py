@@ -478,7 +478,7 @@ def listing_covers(files: Listing, pins: Sequence[Pin], from_sdist: frozenset[st
     for pin in pins:
         found = files[pin.name]
         try:
-            same = Version(found.version) == Version(pin.version)
+            same = found.version == pin.version or Version(found.version) == Version(pin.version)
         except InvalidVersion:
             return False
         forced = ":all:" in from_sdist or pin.name in from_sdist
