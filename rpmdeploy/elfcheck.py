@@ -329,10 +329,11 @@ def check_rpms(label: str, rpms: Iterable[Path], baseline: Baseline) -> None:
     if not found:
         return
     shown = "; ".join(m.text(baseline) for m in found[:3])
+    glibc = "_".join(map(str, baseline.glibc))
     more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
     raise BuildError(
         f"{label} was compiled on this machine and does not fit {baseline.target}: "
         f"{shown}{more}. Build it inside the target (--builder mock), or use a wheel that "
-        "fits it; a library the package needs from the system is declared with "
-        "[packages.NAME] external = [...] in rpmdeploy.toml"
+        f"fits it (manylinux_{glibc}_{baseline.arch} or older); a library the package needs "
+        "from the system is declared with [packages.NAME] external = [...] in rpmdeploy.toml"
     )

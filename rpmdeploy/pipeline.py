@@ -96,6 +96,19 @@ class PackageOutcome:
     artifact: str | None = None  # the wheel or sdist it was built from (file name)
     license: licenses.Finding | None = None  # a Python package's licence, and how sure
 
+    @property
+    def source(self) -> Literal["wheel", "sdist"] | None:
+        """What it was built from: a wheel, or an sdist compiled by the builder (None: the
+        app, or nothing known)."""
+        if not self.artifact:
+            return None
+        return "wheel" if self.artifact.endswith(".whl") else "sdist"
+
+
+def from_sdists(outcomes: Sequence[PackageOutcome]) -> list[str]:
+    """The packages built from their sdists (the others came from wheels), for the summary."""
+    return [o.name for o in outcomes if o.source == "sdist" and not o.build_only]
+
 
 @dataclass(frozen=True)
 class RpmsReport:
