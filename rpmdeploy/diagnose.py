@@ -246,14 +246,14 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "connection",
-        "",
+        _PIP,
         r"host='(?P<host>[^']+)', port=(?P<port>\d+)\): Failed to establish a new connection: "
         r"\[Errno [^\]]+\] (?P<reason>[^'\")]+)",
         "cannot reach {host}:{port}: {reason}",
     ),
     _rule(
         "connection",
-        "",
+        _PIP,
         r"(?P<reason>Connection refused|Name or service not known|Temporary failure in name "
         r"resolution|Network is unreachable)",
         "cannot reach the index: {reason}",
