@@ -560,6 +560,14 @@ def spec(
     help="Run rpmlint (rpmdeploy's configuration) on every RPM and SRPM before publishing; "
     "an error stops the release [RPMDEPLOY_LINT, [release] lint = true].",
 )
+@click.option(
+    "--targets",
+    metavar="T1,T2,...",
+    help="Release for several targets at once: rpmdeploy targets (rocky-9-x86_64) or Copr "
+    "chroots (epel-9-aarch64), comma-separated; one verified repository per target in "
+    "REPO_DIR/<target>/ and one Puppet manifest REPO_DIR/puppet/<app>.pp that picks each "
+    "host's; all or nothing. Not with --target [RPMDEPLOY_TARGETS, [release] targets].",
+)
 @index_options
 @jobs_option
 @no_binary_options
@@ -605,6 +613,20 @@ def release(
         **given,
     )
     index = IndexOptions(index_url, extra_index_url, find_links, no_index) if do_pin else None
+    if names := settings.release_targets(resolved):
+        _release_targets(
+            app_dir,
+            repo_dir,
+            resolved,
+            names,
+            index,
+            output_format,
+            app_name,
+            app_version,
+            distro,
+            strict,
+        )
+        return
     options = settings.release_options(
         resolved, index, name=app_name, version=app_version, distro=distro, strict=strict
     )
@@ -618,6 +640,83 @@ def release(
     if output_format == "json":
         _json(jsonreport.release(result))
     if result.repo is None:
+        sys.exit(1)
+
+
+def _release_targets(
+    app_dir: Path,
+    out: Path,
+    resolved: settings.Resolved,
+    names: tuple[str, ...],
+    index: IndexOptions | None,
+    output_format: str,
+    app_name: str | None,
+    app_version: str | None,
+    distro: str | None,
+    strict: bool,
+) -> None:
+    """`release --targets`: one repository per target, one manifest (rpmdeploy.multirelease)."""
+    from rpmdeploy import jsonreport
+    from rpmdeploy.multirelease import release_targets, resolve_targets
+    from rpmdeploy.pin import pin_warning
+
+    chosen = resolve_targets(names, resolved["builder"])
+    options = settings.release_options(
+        settings.for_target(resolved, chosen[0].target.name),
+        index,
+        name=app_name,
+        version=app_version,
+        distro=distro,
+        strict=strict,
+    )
+    click.echo(
+        f"releasing {app_dir} into {out}/<target>/ for {len(chosen)} targets: "
+        + ", ".join(f"{t.label} ({_describe(t.target)})" for t in chosen),
+        err=True,
+    )
+    if index is None:
+        for target in chosen:
+            if mismatch := pin_warning(app_dir, target.target):
+                click.echo(f"rpmdeploy: warning: {target.label}: {mismatch}", err=True)
+    result = release_targets(app_dir, out, chosen, options, progress=PROGRESS)
+    for one in result.targets:
+        click.echo(_style(f"== {one.target.label}: {one.repo_dir}", bold=True), err=True)
+        _print_release(one.report, published=result.published)
+    if result.manifest is not None:
+        click.echo(
+            f"published {len(result.targets)} targets in {result.seconds:.1f}s; Puppet "
+            f"manifest: {result.manifest}",
+            err=True,
+        )
+    if output_format == "json":
+        # The release document with the targets' own documents added (schema version 1
+        # allows added fields); the top-level repository/verification stay null.
+        reports = [one.report for one in result.targets]
+        outcomes = tuple(o for r in reports for o in r.outcomes)
+        body = jsonreport.release(
+            replace(reports[0], outcomes=outcomes, repo=None, verification=None)
+        )
+        body.update(
+            ok=result.published,
+            seconds=round(result.seconds, 3),
+            manifest=str(result.manifest) if result.manifest else None,
+            targets=[
+                {
+                    "target": one.target.label,
+                    "build_target": one.target.target.name,
+                    "chroot": one.target.chroot,
+                    "out": str(one.repo_dir),
+                    **{
+                        k: v
+                        for k, v in jsonreport.release(one.report).items()
+                        if k not in ("schema", "version", "kind")
+                    },
+                }
+                for one in result.targets
+            ],
+        )
+        _json(body)
+    if not result.published:
         sys.exit(1)
 
 
@@ -823,12 +922,13 @@ def _print_lint(report: LintReport | None) -> None:
     click.echo(report.summary(), err=True)
 
 
-def _print_release(result: ReleaseReport) -> None:
-
+def _print_release(result: ReleaseReport, *, published: bool = True) -> None:
+    """The summary of a release (``published``: False when a release of several targets
+    published none of them, this one's repository included)."""
     _print_outcomes(result.outcomes, result.seconds)
     _print_licenses(result.doubtful_licenses)
     _print_lint(result.lint)
-    if result.repo is None:
+    if result.repo is None or not published:
         click.echo(
             "nothing published: the repository is as it was (finished packages are cached)",
             err=True,

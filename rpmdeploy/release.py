@@ -19,7 +19,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from rpmdeploy import htmlreport, licenses
 from rpmdeploy.app import app_spec_context
 from rpmdeploy.appbuild import build_app
 from rpmdeploy.appmodel import App, AppOptions, load_app
+from rpmdeploy.errors import RepoError
 from rpmdeploy.externals import HINTS_FILE
 from rpmdeploy.lint import LintReport, lint
 from rpmdeploy.pin import PINNED_FILE, PinOptions, compile_pins
@@ -46,6 +48,7 @@ from rpmdeploy.releases import HISTORY_FILE, History, Published, check_conflicts
 from rpmdeploy.repo import (
     RepoInputs,
     RepoReport,
+    StagedRepo,
     canonical_repo_dir,
     check_outside,
     public_key_name,
@@ -100,15 +103,45 @@ def release(
     # fails at once instead of after its builds.
     check_outside(repo_dir, app_dir)
     with repo_lock(repo_dir):
-        return _release(app_dir, canonical_repo_dir(repo_dir), options, progress)
+        prepared = prepare_release(app_dir, canonical_repo_dir(repo_dir), options, progress)
+        if prepared.inputs is None:
+            return prepared.report
+        with stage_release(prepared, progress) as staged:
+            return staged.commit()
 
 
-def _release(
-    app_dir: Path, repo_dir: Path, options: ReleaseOptions, progress: Reporter
-) -> ReleaseReport:
+@dataclass(frozen=True)
+class PreparedRelease:
+    """A release built and checked, not yet published: what :func:`stage_release` stages.
+
+    ``inputs`` is None when there is nothing to stage: a package failed, rpmlint found
+    errors (``report.repo`` is None: nothing is published), or nothing changed
+    (``report.repo`` is the published repository's report, kept as it is).
+    """
+
+    app_dir: Path
+    repo_dir: Path  # canonical (rpmdeploy.repo.canonical_repo_dir)
+    options: ReleaseOptions
+    report: ReleaseReport  # so far: the packages, licences, lint
+    inputs: RepoInputs | None
+    record: ReleaseRecord | None
+    logs: Path
+    started: float
+
+
+def prepare_release(
+    app_dir: Path, repo_dir: Path, options: ReleaseOptions, progress: Reporter = SILENT
+) -> PreparedRelease:
+    """Pin (when asked), build every package and the app, lint, and read what would be
+    published, checked against what is published; the caller holds ``repo_lock(repo_dir)``
+    and passes the canonical ``repo_dir``.  Nothing is written to the repository."""
     started = time.monotonic()
     build = options.build
     logs = run_log_dir(build)
+
+    def done(report: ReleaseReport) -> PreparedRelease:
+        return PreparedRelease(app_dir, repo_dir, options, report, None, None, logs, started)
+
     if options.pin is not None:
         resolver = options.pin.resolver or "the app's resolver"
         progress.stage(f"pinning dependencies.in ({resolver})")
@@ -129,17 +162,17 @@ def _release(
     progress.package(app, len(outcomes), len(outcomes))
     found = tuple(o.license for o in outcomes if o.license is not None)
     if any(o.status in ("failed", "skipped") for o in outcomes):
-        return ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started, found)
+        return done(ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started, found))
     if build.metadata.strict_licenses:
         licenses.check_strict(found)
     linted = _lint(outcomes, logs, progress) if options.lint else None
     if linted is not None and linted.errors:
-        return ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started, found, linted)
+        return done(
+            ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started, found, linted)
+        )
 
-    progress.stage(
-        "publishing the repository" + (" (verifying it before the swap)" if options.verify else "")
-    )
     record = _record(loaded, app, options)
+    so_far = ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started, found, linted)
     inputs = repo_inputs(
         [r for o in published(outcomes) for r in o.rpms],
         [o.srpm for o in published(outcomes) if o.srpm is not None],
@@ -149,14 +182,7 @@ def _release(
             **_extra_files(record, repo_dir, options),
             HISTORY_FILE: history.to_json(),
             licenses.LICENSES_FILE: licenses.findings_json(found),
-            htmlreport.REPORT_FILE: _html_report(
-                loaded,
-                ReleaseReport(
-                    tuple(outcomes), None, None, time.monotonic() - started, found, linted
-                ),
-                repo_dir,
-                options,
-            ),
+            htmlreport.REPORT_FILE: _html_report(loaded, so_far, repo_dir, options),
         },
     )
     check_published(inputs, existing)
@@ -166,19 +192,60 @@ def _release(
         # verified when it was: nothing to verify or publish again.
         progress.stage("nothing changed: the published repository is up to date (kept as is)")
         seconds = time.monotonic() - started
-        return ReleaseReport(tuple(outcomes), unchanged, None, seconds, found, linted)
-    verification: VerifyReport | None = None
-    # The lock is held (release() took it).  The new generation is verified where it will
-    # be served from, before the swap: if verify fails, leaving the block discards it and
-    # the published repository stays as it was.
-    with stage_repo(repo_dir, inputs, logs / "repo.log") as staged:
+        return done(ReleaseReport(tuple(outcomes), unchanged, None, seconds, found, linted))
+    return PreparedRelease(app_dir, repo_dir, options, so_far, inputs, record, logs, started)
+
+
+class StagedRelease:
+    """A prepared release's new generation, assembled and verified (when asked): ``commit``
+    swaps it in.  Made by :func:`stage_release` only."""
+
+    def __init__(
+        self, prepared: PreparedRelease, staged: StagedRepo, verification: VerifyReport | None
+    ) -> None:
+        self.prepared = prepared
+        self.staged = staged
+        self.verification = verification
+
+    def commit(self) -> ReleaseReport:
+        """Publish the generation (one rename of the REPO_DIR link); the release's report."""
+        repo = self.staged.commit()
+        report = self.prepared.report
+        seconds = time.monotonic() - self.prepared.started
+        return dataclasses.replace(
+            report, repo=repo, verification=self.verification, seconds=seconds
+        )
+
+
+@contextmanager
+def stage_release(
+    prepared: PreparedRelease, progress: Reporter = SILENT
+) -> Iterator[StagedRelease]:
+    """Assemble ``prepared``'s new generation beside its repository and verify it there.
+
+    Unless the block commits it, the generation is removed when the block ends (a failed
+    verification raises before the block runs) and the published repository stays as it was.
+    The caller holds the repository's lock.
+    """
+    if prepared.inputs is None or prepared.record is None:
+        raise RepoError(f"{prepared.repo_dir}: nothing to publish")
+    options, record = prepared.options, prepared.record
+    progress.stage(
+        "publishing the repository" + (" (verifying it before the swap)" if options.verify else "")
+    )
+    # The new generation is verified where it will be served from, before the swap: if
+    # verify fails, leaving the block discards it and the published repository stays as it
+    # was.
+    logs = prepared.logs
+    with stage_repo(prepared.repo_dir, prepared.inputs, logs / "repo.log") as staged:
+        verification: VerifyReport | None = None
         if options.verify:
             # The generation's key file has the repository's name, not the generation's.
-            key = staged.path / public_key_name(repo_dir) if record.signed else None
-            verification = _verify(staged.path, record, build.target, key, logs / "verify.log")
-        repo = staged.commit()
-    seconds = time.monotonic() - started
-    return ReleaseReport(tuple(outcomes), repo, verification, seconds, found, linted)
+            key = staged.path / public_key_name(prepared.repo_dir) if record.signed else None
+            verification = _verify(
+                staged.path, record, options.build.target, key, logs / "verify.log"
+            )
+        yield StagedRelease(prepared, staged, verification)
 
 
 def _unchanged_repo(
@@ -305,9 +372,16 @@ def _record(loaded: App, app: PackageOutcome, options: ReleaseOptions) -> Releas
     )
 
 
-def _extra_files(record: ReleaseRecord, repo_dir: Path, options: ReleaseOptions) -> dict[str, str]:
+def repo_urls(repo_dir: Path, options: ReleaseOptions) -> tuple[str, str | None]:
+    """Where servers reach the repository (``--base-url``, else ``file://REPO_DIR``) and its
+    public key (None when not signing)."""
     base_url = options.base_url or Path(os.path.abspath(repo_dir)).as_uri()
-    key_url = f"{base_url.rstrip('/')}/{public_key_name(repo_dir)}" if record.signed else None
+    signed = options.signing is not None
+    return base_url, f"{base_url.rstrip('/')}/{public_key_name(repo_dir)}" if signed else None
+
+
+def _extra_files(record: ReleaseRecord, repo_dir: Path, options: ReleaseOptions) -> dict[str, str]:
+    base_url, key_url = repo_urls(repo_dir, options)
     template_dir = options.build.template_dir
     return {
         f"{record.app}.repo": render_repo_file(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +92,18 @@ def _names(value: Any, where: str) -> frozenset[str]:
     return frozenset(n if n == ALL else canonicalize_name(n) for n in map(str.strip, items) if n)
 
 
+def _target_names(value: Any, where: str) -> tuple[str, ...]:
+    """Several targets: a list, or one string of comma-separated names (the command line and
+    the environment)."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(n, str) for n in items):
+        raise UsageError(f"{where}: expected a list of target names")
+    names = tuple(_text(n.strip(), where) for n in items if n.strip())
+    if not names:
+        raise UsageError(f"{where}: expected at least one target name")
+    return names
+
+
 def _builder(value: Any, where: str) -> str:
     name = _text(value, where)
     if name not in builders.REGISTRY:
@@ -158,6 +170,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("gnupghome", "release", _text, is_path=True),
     Setting("verify", "release", _flag, True),
     Setting("lint", "release", _flag, False),
+    # A release of several targets (rpmdeploy.multirelease): see release_targets().
+    Setting("targets", "release", _target_names),
     Setting("resolver", "pin", _text, "uv"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -260,6 +274,45 @@ def target_name(resolved: Resolved) -> str:
         "no target: this machine is not an RPM distribution, so name the one the RPMs are "
         "for with --target, [rpms] target in rpmdeploy.toml or RPMDEPLOY_TARGET "
         "(`rpmdeploy targets` lists them; --target host builds for this machine's Python)"
+    )
+
+
+#: How strong each source of a setting is (see the module's docstring).
+_RANK = {"command line": 0, "rpmdeploy.toml": 2, "default": 3}
+
+
+def release_targets(resolved: Resolved) -> tuple[str, ...]:
+    """The targets of a release of several (``--targets``, RPMDEPLOY_TARGETS, ``[release]
+    targets``), or () for a release of one (``target``).
+
+    Between the two, the one precedence decides: the setting given at the stronger level
+    wins (``--target rocky-9`` releases one target whatever ``[release] targets`` says;
+    RPMDEPLOY_TARGETS wins over ``[rpms] target``).  Both on the command line, or both in
+    the environment, is a usage error; in rpmdeploy.toml ``[release] targets`` is the
+    release's own and wins over ``[rpms] target`` (which `rpms`, `app` and `pin` use).
+    """
+    targets: tuple[str, ...] | None = resolved["targets"]
+    if not targets:
+        return ()
+    if resolved["target"] is None:
+        return targets
+    many = _RANK.get(resolved.sources["targets"], 1)
+    one = _RANK.get(resolved.sources["target"], 1)
+    if many == one and many < 2:
+        where = "on the command line" if many == 0 else "in the environment"
+        raise UsageError(
+            f"--target and --targets both given {where}: they are exclusive (--target releases "
+            "one target, --targets several)"
+        )
+    return targets if many <= one else ()
+
+
+def for_target(resolved: Resolved, name: str) -> Resolved:
+    """``resolved`` with ``target`` set to ``name`` (one target of a release of several)."""
+    return replace(
+        resolved,
+        values={**resolved.values, "target": name, "targets": None},
+        sources={**resolved.sources, "target": "--targets", "targets": "default"},
     )
 
 

@@ -1,0 +1,351 @@
+"""`release --targets`: one verified repository per target and one Puppet manifest.
+
+The local releases use the host's rpmbuild for rocky-9 and amazonlinux-2023 (both Python
+3.9, which pyenv provides here for the WSGI check); the Copr release runs the real ``copr``
+client against the stand-in Copr (``helpers.copr_frontend``), which builds every chroot with
+the tests' synthetic mock config: it can build only x86_64, so the two chroots are
+epel-9-x86_64 and amazonlinux-2023-x86_64 (an aarch64 chroot would be built by an x86_64
+buildroot there and prove nothing).  The manifest is checked with the real ``puppet parser
+validate`` and ``puppet apply --noop`` with the host's os facts overridden (a custom fact of
+higher weight, from FACTERLIB).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+from helpers import AppDir, needs_puppet, puppet, read_header, run_cli
+from helpers.copr_frontend import CoprStandIn
+
+CONFIG = os.environ.get("RPMDEPLOY_TEST_MOCK_CONFIG", "synthetic-x86_64")
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="dnf --installroot needs root")
+needs_mock = pytest.mark.skipif(
+    shutil.which("mock") is None or os.geteuid() != 0,
+    reason="the stand-in Copr builds with the real mock and its synthetic setup runs as root",
+)
+SHOP = '[app]\nname = "shop"\nversion = "1.0"\n'
+LOCAL = "rocky-9-x86_64,amazonlinux-2023-x86_64"
+LOCAL_TOML = '\n[release]\ntargets = ["rocky-9-x86_64", "amazonlinux-2023-x86_64"]\n'
+BASE = "https://repo.example.com/shop"
+
+
+def shop(factory, requirements: str = "alpha\n") -> AppDir:  # type: ignore[no-untyped-def]
+    app: AppDir = factory(requirements, "shop")
+    app.pin("--target", "rocky-9")
+    (app.path / "rpmdeploy.toml").write_text(SHOP)
+    (app.path / "external-dependencies.txt").write_text("")
+    return app
+
+
+def facts(tmp_path: Path, name: str, major: str, arch: str) -> dict[str, str]:
+    """An environment in which Puppet sees a host of ``name`` ``major`` on ``arch``."""
+    lib = tmp_path / "facts" / f"{name}-{major}-{arch}"
+    lib.mkdir(parents=True, exist_ok=True)
+    value = {"name": name, "family": "RedHat", "release": {"major": major}, "architecture": arch}
+    (lib / "os.rb").write_text(
+        "require 'json'\n"
+        "Facter.add(:os, :weight => 100000) do\n"
+        f"  setcode {{ JSON.parse({json.dumps(json.dumps(value))}) }}\n"
+        "end\n"
+    )
+    return {**os.environ, "FACTERLIB": str(lib)}
+
+
+#: Puppet 7 ships yumrepo in the puppetlabs-yumrepo_core module, which Debian's puppet lacks: a
+#: stand-in defined type with its parameters reports the values the manifest gives it.
+YUMREPO_STANDIN = """define yumrepo(
+  $ensure, $descr, $baseurl, $enabled, $metadata_expire, $gpgcheck,
+  $repo_gpgcheck = undef, $gpgkey = undef,
+) {
+  notice("yumrepo ${title} baseurl=${baseurl} gpgkey=${gpgkey}")
+}
+"""
+
+
+def chosen(tmp_path: Path, manifest: Path, name: str, major: str, arch: str) -> tuple[int, str]:
+    """``puppet apply --noop`` of the manifest on such a host: (exit status, what it said)."""
+    modules = tmp_path / "modules"
+    (modules / "yumrepo" / "manifests").mkdir(parents=True, exist_ok=True)
+    (modules / "yumrepo" / "manifests" / "init.pp").write_text(YUMREPO_STANDIN)
+    old = os.environ.copy()
+    os.environ.update(facts(tmp_path, name, major, arch))
+    try:
+        result = puppet(tmp_path, "apply", "--noop", "--modulepath", str(modules), str(manifest))
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return result.returncode, result.stdout + result.stderr
+
+
+def check_manifest(
+    tmp_path: Path,
+    manifest: Path,
+    expect: dict[tuple[str, str, str], str],
+    dists: dict[str, str],
+) -> None:
+    """Each host of ``expect`` (os.name, release major, architecture) gets the repository of
+    its target, and the app at the version published there (``dists``: each target's %dist);
+    a host without one ('') fails, naming its facts."""
+    result = puppet(tmp_path, "parser", "validate", str(manifest))
+    assert result.returncode == 0, result.stderr
+    for (name, major, arch), target in expect.items():
+        status, said = chosen(tmp_path, manifest, name, major, arch)
+        if target:
+            assert status == 0, said
+            assert f"yumrepo shop baseurl={BASE}/{target} gpgkey=" in said, said
+            ensure = re.search(
+                r"Package\[shop\]/ensure: current_value '[^']*', should be '([^']*)'", said
+            )
+            assert ensure is not None and ensure.group(1) == f"1.0-1{dists[target]}", said
+        else:
+            assert status != 0, said
+            assert f"shop: no repository for this host ({name} {major} {arch})" in said, said
+
+
+def published(repo: Path) -> list[str]:
+    return sorted(p.name for p in repo.glob("Packages/*.rpm"))
+
+
+# --- usage --------------------------------------------------------------------------------------
+
+
+def test_target_and_targets_are_exclusive(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("alpha\n")
+    out = tmp_path / "out"
+    result = run_cli(
+        "release", app.path, "--out", out, "--target", "rocky-9", "--targets", LOCAL, expect=2
+    )
+    assert "--target and --targets both given on the command line" in result.output
+    assert not out.exists()
+
+
+def test_the_command_line_target_wins_over_the_files_targets(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """One precedence: `[release] targets` in rpmdeploy.toml, `--target` on the command line:
+    the command line wins (a release of one target, which then fails on the bad target)."""
+    app: AppDir = app_factory("alpha\n")
+    (app.path / "rpmdeploy.toml").write_text(LOCAL_TOML)
+    result = run_cli("release", app.path, "--out", tmp_path / "o", "--target", "nosuch-1", expect=2)
+    assert "unknown target 'nosuch-1'" in result.output
+
+
+def test_both_in_the_environment_are_exclusive(
+    app_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("alpha\n")
+    monkeypatch.setenv("RPMDEPLOY_TARGETS", LOCAL)  # RPMDEPLOY_TARGET=host: the tests' own
+    result = run_cli("release", app.path, "--out", tmp_path / "o", expect=2)
+    assert "--target and --targets both given in the environment" in result.output
+
+
+def test_a_local_builder_refuses_a_foreign_arch_up_front(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("alpha\n")
+    out = tmp_path / "out"
+    for builder in ("rpmbuild", "mock"):
+        result = run_cli(
+            "release",
+            app.path,
+            "--out",
+            out,
+            "--builder",
+            builder,
+            "--targets",
+            "rocky-9-x86_64,epel-9-aarch64",
+            expect=2,
+        )
+        line = result.output.strip().splitlines()[-1]
+        assert line.startswith("rpmdeploy: error: --targets: cannot build epel-9-aarch64 (aarch64)")
+        assert f"with the {builder} builder" in line and "--builder copr" in line
+        assert "rocky-9-x86_64" not in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [
+        ("epel-9-x86_64,rhel-9-x86_64", "are the same target (rhel-9-x86_64)"),
+        ("rocky-9-x86_64,rocky-9", "are the same target"),
+        ("fedora-rawhide-x86_64,rocky-9", "fedora-rawhide has no fixed release number"),
+        ("host,rocky-9", "'host' cannot be one of several targets"),
+        ("rocky-9,epel-99-x86_64", "unknown target 'epel-99-x86_64'"),
+    ],
+)
+def test_bad_target_sets_are_usage_errors(app_factory, tmp_path: Path, targets, message) -> None:  # type: ignore[no-untyped-def]
+    app: AppDir = app_factory("alpha\n")
+    env_result = run_cli(
+        "release", app.path, "--out", tmp_path / "o", "--targets", targets, expect=2
+    )
+    assert message in env_result.output
+
+
+# --- local builds -------------------------------------------------------------------------------
+
+
+@needs_root
+@needs_puppet
+def test_two_local_targets_each_verified_and_one_manifest(
+    app_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """rocky-9 and amazonlinux-2023 with the host's rpmbuild (from `[release] targets`):
+    two complete, verified repositories, and a manifest that gives each host its own."""
+    monkeypatch.delenv("RPMDEPLOY_TARGET")  # else it wins over the file's targets
+    app = shop(app_factory)
+    (app.path / "rpmdeploy.toml").write_text(SHOP + LOCAL_TOML)
+    out = tmp_path / "out"
+    result = run_cli(
+        "release", app.path, "--out", out, "--cache-dir", tmp_path / "c", "--base-url", BASE
+    )
+    rocky, al = out / "rocky-9-x86_64", out / "amazonlinux-2023-x86_64"
+    assert rocky.is_symlink() and al.is_symlink()  # each its own generations
+    assert any(n.startswith("shop-1.0-1.el9.") for n in published(rocky)), published(rocky)
+    assert all(".el9." in n for n in published(rocky))
+    assert all(".amzn2023." in n for n in published(al)), published(al)
+    assert result.output.count("import check: passed (200 OK") == 2
+    for repo, target in ((rocky, "rocky-9-x86_64"), (al, "amazonlinux-2023-x86_64")):
+        record = json.loads((repo / "rpmdeploy-release.json").read_text())
+        assert record["target"] == target
+        assert f"baseurl={BASE}/{target}" in (repo / "shop.repo").read_text()
+        assert (repo / "report.html").is_file() and (repo / "rpmdeploy-history.json").is_file()
+        run_cli("verify", repo)  # each stands on its own
+    manifest = out / "puppet" / "shop.pp"
+    assert f"Puppet manifest: {manifest}" in result.output
+    check_manifest(
+        tmp_path,
+        manifest,
+        {
+            ("Rocky", "9", "x86_64"): "rocky-9-x86_64",
+            ("Amazon", "2023", "x86_64"): "amazonlinux-2023-x86_64",
+            ("AlmaLinux", "9", "x86_64"): "rocky-9-x86_64",  # EL 9: the same packages
+            ("Rocky", "9", "aarch64"): "",
+            ("Rocky", "8", "x86_64"): "",
+            ("Fedora", "43", "x86_64"): "",
+        },
+        {"rocky-9-x86_64": ".el9", "amazonlinux-2023-x86_64": ".amzn2023"},
+    )
+
+    # The same release again: nothing rebuilt, both repositories kept as they are.
+    text, links = manifest.read_text(), [os.readlink(rocky), os.readlink(al)]
+    again = run_cli(
+        "release", app.path, "--out", out, "--cache-dir", tmp_path / "c", "--base-url", BASE
+    )
+    assert again.output.count("nothing changed: the published repository is up to date") == 2
+    assert [os.readlink(rocky), os.readlink(al)] == links and manifest.read_text() == text
+
+
+@needs_root
+def test_a_failing_target_publishes_no_target(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """All or nothing: rocky-9 builds, fedora-43's build of a changed pin fails (a C extension
+    for Python 3.14, which this machine lacks): neither repository nor the manifest moves."""
+    app = shop(app_factory)
+    out, cache = tmp_path / "out", tmp_path / "c"
+    targets = "rocky-9-x86_64,fedora-43-x86_64"
+    run_cli("release", app.path, "--out", out, "--cache-dir", cache, "--targets", targets)
+    rocky, fedora = out / "rocky-9-x86_64", out / "fedora-43-x86_64"
+    before = {p: (os.readlink(p), published(p)) for p in (rocky, fedora)}
+    manifest = (out / "puppet" / "shop.pp").read_text()
+    assert "'fedora-43-x86_64'" in manifest and "'rocky-9-x86_64'" in manifest
+
+    app.write_in("alpha\ncext\n")
+    app.pin("--target", "rocky-9")
+    result = run_cli(
+        "release", app.path, "--out", out, "--cache-dir", cache, "--targets", targets, expect=1
+    )
+    assert "nothing published: fedora-43-x86_64 failed, so no target is published" in result.output
+    assert "FAILED python3-cext" in result.output or "FAILED cext" in result.output
+    for repo, (link, names) in before.items():
+        assert os.readlink(repo) == link and published(repo) == names
+        assert not any("cext" in n for n in published(repo))
+    assert (out / "puppet" / "shop.pp").read_text() == manifest
+    # rocky-9's packages were built and cached: releasing rocky-9 alone now builds nothing new.
+    alone = run_cli(
+        "release", app.path, "--out", rocky, "--cache-dir", cache, "--target", "rocky-9"
+    )
+    assert "0 failed" in alone.output and any("cext" in n for n in published(rocky))
+
+
+# --- Copr ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def copr() -> Iterator[CoprStandIn]:
+    # Under /tmp itself: mock's unprivileged user must reach the SRPMs and result directories.
+    root = Path(tempfile.mkdtemp(prefix="rpmdeploy-copr-multi-"))
+    os.chmod(root, 0o755)
+    try:
+        with CoprStandIn(root, CONFIG) as standin, pytest.MonkeyPatch.context() as patch:
+            patch.setenv("RPMDEPLOY_COPR_CONFIG", str(standin.write_config(root / "copr-config")))
+            yield standin
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@needs_mock
+@needs_puppet
+def test_two_copr_chroots_in_one_release(copr: CoprStandIn, app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`--builder copr --targets epel-9-x86_64,amazonlinux-2023-x86_64`: the same pinned set
+    built in both chroots of one project, each downloaded, published and verified on its
+    own, and one manifest."""
+    # delta: a wheel with no dependencies (the synthetic chroot's python3 is the host's 3.11,
+    # so an sdist built there for EL 9's Python 3.9 would not build).
+    app = shop(app_factory, "delta\n")
+    (app.path / "rpmdeploy.toml").write_text(SHOP + "\n[builder]\ncopr-poll-interval = 0.3\n")
+    out = tmp_path / "out"
+    result = run_cli(
+        "release",
+        app.path,
+        "--out",
+        out,
+        "--cache-dir",
+        tmp_path / "cache",
+        "--builder",
+        "copr",
+        "--copr-project",
+        "rpmdeploy/multi",
+        "--targets",
+        "epel-9-x86_64,amazonlinux-2023-x86_64",
+        "--base-url",
+        BASE,
+        "--format",
+        "json",
+    )
+    chroots = {c for b in copr.builds.values() if b.project == "multi" for c in b.chroots}
+    assert chroots == {"epel-9-x86_64", "amazonlinux-2023-x86_64"}
+    for chroot in chroots:
+        repo = out / chroot
+        names = published(repo)
+        assert any(n.startswith("shop-1.0-1.syn.") for n in names), names  # the chroot's %dist
+        assert {read_header(p)["name"] for p in repo.glob("Packages/*.rpm")} >= {
+            "shop",
+            "python3-delta",
+        }
+        assert json.loads((repo / "rpmdeploy-release.json").read_text())["app"] == "shop"
+    assert result.output.count("import check: passed (200 OK") == 2
+    assert copr.token not in result.output
+    document = json.loads(result.stdout)
+    schema = resources.files("rpmdeploy").joinpath("data", "report.schema.json").read_text()
+    jsonschema.validate(document, json.loads(schema))  # targets and manifest: added fields
+    assert document["ok"] is True and document["manifest"] == str(out / "puppet" / "shop.pp")
+    assert [t["chroot"] for t in document["targets"]] == [
+        "epel-9-x86_64",
+        "amazonlinux-2023-x86_64",
+    ]
+    assert all(t["repository"]["path"] == t["out"] for t in document["targets"])
+    check_manifest(
+        tmp_path,
+        out / "puppet" / "shop.pp",
+        {
+            ("RedHat", "9", "x86_64"): "epel-9-x86_64",
+            ("Rocky", "9", "x86_64"): "epel-9-x86_64",
+            ("Amazon", "2023", "x86_64"): "amazonlinux-2023-x86_64",
+            ("Rocky", "9", "aarch64"): "",
+        },
+        {"epel-9-x86_64": ".syn", "amazonlinux-2023-x86_64": ".syn"},  # the stand-in's %dist
+    )
