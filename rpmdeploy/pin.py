@@ -34,6 +34,8 @@ IN_FILE = "dependencies.in"
 PINNED_FILE = "dependencies.txt"
 BUILD_PINNED_FILE = "build-dependencies.txt"
 BUILD_IN_FILE = "build-dependencies.in"  # optional: more build requirements to pin
+#: ``no-binary`` for every pin (as pip spells it).
+ALL = ":all:"
 RESOLVERS = ("uv", "pip-tools")
 DEFAULT_RESOLVER = "uv"
 _MAX_NAME = 128
@@ -565,7 +567,7 @@ def with_app_defaults(app_dir: Path, options: PinOptions) -> PinOptions:
 
 def _no_binary_name(name: object) -> str:
     text = str(name).strip()
-    return text if text == ":all:" else canonicalize_name(text)
+    return text if text == ALL else canonicalize_name(text)
 
 
 def uploaded_prior_to(value: str) -> str:

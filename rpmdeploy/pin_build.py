@@ -36,6 +36,7 @@ from packaging.utils import (
 
 from rpmdeploy.errors import FetchError, PinError
 from rpmdeploy.pin import (
+    ALL,
     BUILD_IN_FILE,
     BUILD_PINNED_FILE,
     Pin,
@@ -54,7 +55,6 @@ from rpmdeploy.pin_uv import (
 )
 from rpmdeploy.targets import Target
 
-ALL = ":all:"
 #: PEP 517: a source tree without [build-system] is built with setuptools' legacy backend.
 LEGACY_REQUIRES = ("setuptools>=40.8.0", "wheel")
 #: Build dependencies that are themselves sdists nest at most this deep.

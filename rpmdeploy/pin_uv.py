@@ -43,7 +43,7 @@ from rpmdeploy._run import isolated_pip_env, run
 from rpmdeploy.cache import sha256_file
 from rpmdeploy.confine import confined, interpreter_dirs
 from rpmdeploy.errors import PinError
-from rpmdeploy.pin import IN_FILE, PINNED_FILE, IndexOptions, Pin, PinnedFor, PinOptions
+from rpmdeploy.pin import ALL, IN_FILE, PINNED_FILE, IndexOptions, Pin, PinnedFor, PinOptions
 from rpmdeploy.targets import Target
 
 #: The manylinux glibc levels uv's --python-platform names (2_17 is manylinux2014).
@@ -481,7 +481,7 @@ def listing_covers(files: Listing, pins: Sequence[Pin], from_sdist: frozenset[st
             same = found.version == pin.version or Version(found.version) == Version(pin.version)
         except InvalidVersion:
             return False
-        forced = ":all:" in from_sdist or pin.name in from_sdist
+        forced = ALL in from_sdist or pin.name in from_sdist
         if not same or not found.hashes or not found.hashes <= set(pin.hashes):
             return False
         if not found.has_wheel or (forced and found.sdist_sha256 is None):
