@@ -19,7 +19,13 @@ from rpmdeploy.app import check_wsgi_script
 from rpmdeploy.errors import UsageError, VerifyError
 from rpmdeploy.repo import publish_repo
 from rpmdeploy.targets import Target, host_target
-from rpmdeploy.verify import base_provides_for, run_in_installroot_python, verify_repo, wsgi_check
+from rpmdeploy.verify import (
+    VerifyReport,
+    base_provides_for,
+    run_in_installroot_python,
+    verify_repo,
+    wsgi_check,
+)
 
 SITE = "/usr/lib/python3.11/site-packages"
 
@@ -167,18 +173,21 @@ def test_verify_loads_the_app_dnf_installed(
 ) -> None:
     repo = tmp_path / "repo"
     publish_repo(repo, [apps_rpm.rpm], [apps_rpm.srpm], signing=None, log=tmp_path / "log")
-    common = {
-        "base_provides": base_provides_for(target),
-        "check_signatures": False,
-        "gpg_key": None,
-        "log": tmp_path / "verify.log",
-    }
-    report = verify_repo(
-        repo, "wsgiapps", target, import_check=wsgi_check("/opt/pyramid-style"), **common
-    )  # type: ignore[arg-type]
+
+    def verify(install_dir: str) -> VerifyReport:
+        return verify_repo(
+            repo,
+            "wsgiapps",
+            target,
+            base_provides=base_provides_for(target),
+            check_signatures=False,
+            gpg_key=None,
+            import_check=wsgi_check(install_dir),
+            log=tmp_path / "verify.log",
+        )
+
+    report = verify("/opt/pyramid-style")
     assert report.import_check == "passed"
     assert report.import_output.strip() == "200 OK 18 bytes"
     with pytest.raises(VerifyError, match=r"'application' is a int, not a WSGI callable$"):
-        verify_repo(
-            repo, "wsgiapps", target, import_check=wsgi_check("/opt/not-callable"), **common
-        )  # type: ignore[arg-type]
+        verify("/opt/not-callable")

@@ -20,7 +20,7 @@ from rpmdeploy.externals import load_mapping
 from rpmdeploy.externals.table import layer_names, resolve_entry
 from rpmdeploy.record import ReleaseRecord
 from rpmdeploy.targets import resolve_target
-from rpmdeploy.verify import RepoPackage, base_provides_for, declare_base
+from rpmdeploy.verify import DeclaredBase, RepoPackage, base_provides_for, declare_base
 from rpmdeploy.verify.module_imports import top_level_modules
 
 ROCKY9 = resolve_target("rocky-9-x86_64")
@@ -39,7 +39,7 @@ PSYCOPG2 = RepoPackage(
 )
 
 
-def sources(base) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def sources(base: DeclaredBase) -> dict[str, str]:
     return {d.capability: d.source for d in base.grown()}
 
 
@@ -125,7 +125,7 @@ def soname_table() -> dict[str, dict[str, list[str]]]:
 
 
 def test_every_package_of_the_soname_table_is_a_run_package_of_the_mapping_table() -> None:
-    run_packages = set()
+    run_packages: set[str] = set()
     for distro in releases():
         if distro.family != "rpm":
             continue
