@@ -1,5 +1,5 @@
 """rpmdeploy.diagnose against output the real tools printed (captured in tests/data/diagnose/
-from pip 26, pip-tools, uv 0.13, rpmbuild 4.18, gcc 12, pkgconf 1.8, createrepo_c and dnf 4;
+from pip 26, pip-tools, uv 0.13, rpmbuild 4.18, gcc 12, pkgconf 1.8, createrepo_c 0.17 and dnf 4.14;
 tests/integration/test_error_causes.py runs the tools themselves)."""
 
 from __future__ import annotations
