@@ -10,9 +10,11 @@ the top-level modules each package's RPM installs beside its dist-info (target p
 A distribution's top-level modules are the lines of its ``top_level.txt`` (setuptools
 writes it), else the first path component of each file its ``RECORD`` lists (a package
 directory, a ``.py`` module or an extension module), as installers see them, else (RPMs
-drop RECORD, as Fedora's do) what its RPM installs beside it, from the argument.  Each is
-imported in turn with stdout sent to stderr (a module that prints must not garble the
-answer); an exception is recorded, not raised.
+drop RECORD, as Fedora's do) what its RPM installs beside it, from the argument.  Names
+sdists ship at the top level by mistake (``tests``, ``docs``, ``examples``...: not what
+an app imports, and often needing test tools) are left out.  Each is imported in turn
+with stdout sent to stderr (a module that prints must not garble the answer); an
+exception is recorded, not raised.
 
 Prints one JSON object on its last line of stdout::
 
@@ -27,6 +29,10 @@ import json
 import os
 import sys
 
+# Stray top-level directories of sdists, not run-time modules (see the module doc).
+NOT_RUNTIME = frozenset(
+    ["test", "tests", "testing", "doc", "docs", "example", "examples", "bench", "benchmarks"]
+)
 # Annotations are strings: list[str] is evaluated, and fails, on 3.6-3.8.
 # An extension module's file name: NAME.cpython-39-x86_64-linux-gnu.so, NAME.abi3.so, NAME.so
 _EXTENSION = ".so"
@@ -87,6 +93,8 @@ def import_all(
         dist = distribution_name(dist_info)
         on_target = dist_info[len(root.rstrip("/")) :]
         for module in top_level_modules(dist_info, installed.get(on_target)):
+            if module in NOT_RUNTIME:
+                continue
             try:
                 with contextlib.redirect_stdout(sys.stderr):
                     importlib.import_module(module)

@@ -21,7 +21,7 @@ from rpmdeploy.externals.table import layer_names, resolve_entry
 from rpmdeploy.record import ReleaseRecord
 from rpmdeploy.targets import resolve_target
 from rpmdeploy.verify import DeclaredBase, RepoPackage, base_provides_for, declare_base
-from rpmdeploy.verify.module_imports import top_level_modules
+from rpmdeploy.verify.module_imports import import_all, top_level_modules
 
 ROCKY9 = resolve_target("rocky-9-x86_64")
 ALMA8 = resolve_target("almalinux-8-x86_64")
@@ -260,3 +260,21 @@ def test_without_either_file_the_modules_are_what_the_rpm_installs(tmp_path: Pat
     bare = tmp_path / "flitted-1.0.dist-info"
     bare.mkdir()
     assert top_level_modules(str(bare), modules) == modules
+
+
+def test_import_all_imports_each_module_and_leaves_stray_test_directories_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "usr/lib/python3/site-packages"
+    info = site / "probe-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "top_level.txt").write_text("rpmdeploy_probe_ok\nrpmdeploy_probe_bad\ntests\n")
+    (site / "rpmdeploy_probe_ok.py").write_text("print('printed at import')\n")
+    (site / "rpmdeploy_probe_bad.py").write_text("raise ValueError('no\\nway')\n")
+    (site / "tests").mkdir()
+    (site / "tests" / "__init__.py").write_text("raise RuntimeError('never imported')\n")
+    monkeypatch.syspath_prepend(str(site))
+    packages, imported, failed = import_all(str(tmp_path), {})
+    assert packages == 1
+    assert imported == [["probe", "rpmdeploy_probe_ok"]]
+    assert failed == [["probe", "rpmdeploy_probe_bad", "ValueError: no way"]]
