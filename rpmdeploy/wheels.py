@@ -227,11 +227,12 @@ def sdist_purity(
     """Whether the wheel built from the unpacked sdist ``source`` will be pure, and why.
 
     In order: a WHEEL file among the prepared metadata that says compiled; a backend that
-    always compiles; compiled sources (outside test, doc and example directories);
-    ``[tool.setuptools] ext-modules``; for a setup.py that mentions extensions, setuptools'
-    own answer (``Distribution.has_ext_modules()`` after reading the configuration: the
-    sdist's code runs, confined, reading only ``readable`` besides the system; nothing is
-    compiled).  Otherwise pure.
+    always compiles; for a setup.py built by setuptools (or by a wrapper around it inside
+    the sdist), ``[tool.setuptools] ext-modules``, else when it has compiled sources or
+    mentions extensions setuptools' own answer (``Distribution.has_ext_modules()`` after
+    reading the configuration: the sdist's code runs, confined, reading only ``readable``
+    besides the system; nothing is compiled); for other backends, compiled sources (outside
+    test, doc and example directories).  Otherwise pure.
     """
     wheel = dist_info / "WHEEL"
     if wheel.is_file() and not wheel_is_pure(wheel.read_text("utf-8", "replace")):
@@ -244,20 +245,36 @@ def sdist_purity(
     if top in COMPILING_BACKENDS:
         return False, f"its build backend {backend} compiles"
     compiled = _compiled_source(source)
+    setup_py = source / "setup.py"
+    if setup_py.is_file() and (
+        top == "setuptools" or isinstance(build_system, dict) and build_system.get("backend-path")
+    ):
+        # setuptools builds it (or a wrapper in the sdist around setuptools, as
+        # charset-normalizer's): its sources compile only if setup.py says so (charset-
+        # normalizer ships .pyx files it compiles only when asked by an environment variable).
+        ext_modules = _declares_ext_modules(pyproject)
+        if ext_modules:
+            return False, ext_modules
+        text = setup_py.read_text("utf-8", "replace")
+        if compiled is None and not any(hint in text for hint in SETUP_PY_HINTS):
+            return True, "no compiled sources, no extension modules"
+        if _setuptools_has_extensions(source, python, log, readable):
+            return False, "setuptools says it has extension modules"
+        unused = f" ({compiled} is not built)" if compiled else ""
+        return True, f"setuptools says it has no extension modules{unused}"
     if compiled is not None:
         return False, f"it has compiled sources ({compiled})"
-    if top == "setuptools":
-        tool = pyproject.get("tool")
-        setuptools_table = tool.get("setuptools") if isinstance(tool, dict) else None
-        if isinstance(setuptools_table, dict) and setuptools_table.get("ext-modules"):
-            return False, "pyproject.toml declares [tool.setuptools] ext-modules"
-        setup_py = source / "setup.py"
-        text = setup_py.read_text("utf-8", "replace") if setup_py.is_file() else ""
-        if any(hint in text for hint in SETUP_PY_HINTS):
-            if _setuptools_has_extensions(source, python, log, readable):
-                return False, "setuptools says it has extension modules"
-            return True, "setup.py mentions extensions, but setuptools says it has none"
+    if top == "setuptools" and _declares_ext_modules(pyproject):
+        return False, _declares_ext_modules(pyproject)
     return True, "no compiled sources, no extension modules"
+
+
+def _declares_ext_modules(pyproject: Mapping[str, object]) -> str:
+    tool = pyproject.get("tool")
+    table = tool.get("setuptools") if isinstance(tool, dict) else None
+    if isinstance(table, dict) and table.get("ext-modules"):
+        return "pyproject.toml declares [tool.setuptools] ext-modules"
+    return ""
 
 
 def _compiled_source(source: Path) -> str | None:
