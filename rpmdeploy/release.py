@@ -368,6 +368,7 @@ def _record(loaded: App, app: PackageOutcome, options: ReleaseOptions) -> Releas
         if target.namespaced
         else (),
         assumed_packages=tuple(loaded.needs_externals().runtime_packages),
+        assume=loaded.assume,
         signed=options.signing is not None,
     )
 
@@ -420,6 +421,7 @@ def _verify(
         target,
         base_provides=base_provides_for(target),
         assumed_packages=record.assumed_packages,
+        assume=record.assume,
         check_signatures=key is not None,
         gpg_key=key,
         import_check=wsgi_check(record.install_dir, record.site_dirs),

@@ -399,7 +399,13 @@ def app_options(
 ) -> AppOptions:
     from rpmdeploy.appmodel import AppOptions
 
-    return AppOptions(app_settings(resolved, name, version), distro, strict, resolved["no_binary"])
+    return AppOptions(
+        app_settings(resolved, name, version),
+        distro,
+        strict,
+        resolved["no_binary"],
+        assume=resolved.config.verify.assume,
+    )
 
 
 def load(
