@@ -43,7 +43,7 @@ from importlib import resources
 from pathlib import Path
 
 from rpmdeploy import builders, distributions
-from rpmdeploy.builders.copr.chroots import CHROOT, shipped_chroots
+from rpmdeploy.builders.copr.chroots import CHROOT, chroot_for, shipped_chroots
 from rpmdeploy.distributions import Distribution, arch_named, host_arch
 from rpmdeploy.errors import RpmdeployError, UsageError
 from rpmdeploy.pipeline import SILENT, Reporter
@@ -70,7 +70,9 @@ class ReleaseTarget:
     label: str  # as named, canonical: OUT/<label>/ and the manifest's name for it
     target: Target
     distribution: Distribution  # with its arch
-    chroot: str | None = None  # the Copr chroot it was named by (the copr builder builds there)
+    # The Copr chroot the copr builder builds it in: the one it was named by, or (resolved
+    # for the copr builder) the target's own from data/copr-chroots.toml.
+    chroot: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,10 @@ def resolve_targets(names: Sequence[str], builder: str) -> tuple[ReleaseTarget, 
     check_buildable(found, builder)
     for target in found:
         _os_name(target.distribution)  # every target can be matched by the manifest
+    if builder == "copr":  # every target's chroot, named or the target's own
+        found = [
+            t if t.chroot else dataclasses.replace(t, chroot=chroot_for(t.target)) for t in found
+        ]
     return tuple(found)
 
 

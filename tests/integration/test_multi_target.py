@@ -271,6 +271,49 @@ def test_a_failing_target_publishes_no_target(app_factory, tmp_path: Path) -> No
     assert "0 failed" in alone.output and any("cext" in n for n in published(rocky))
 
 
+@needs_root
+def test_a_verification_failing_in_one_target_publishes_no_target(
+    app_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The second target's verification fails (planted: dnf's verdict replaced by a failure
+    for amazonlinux-2023 only) after the first target's generation was staged and verified:
+    that generation is discarded too, nothing is swapped in, no manifest is written."""
+    import rpmdeploy.release
+    from rpmdeploy.errors import VerifyError
+
+    real = rpmdeploy.release._verify
+    verified: list[str] = []
+
+    def planted(repo, record, target, key, log):  # type: ignore[no-untyped-def]
+        verified.append(target.name)
+        if target.name.startswith("amazonlinux"):
+            raise VerifyError("dnf could not install shop (planted)")
+        return real(repo, record, target, key, log)
+
+    monkeypatch.setattr(rpmdeploy.release, "_verify", planted)
+    app = shop(app_factory)
+    out = tmp_path / "out"
+    result = run_cli(
+        "release",
+        app.path,
+        "--out",
+        out,
+        "--cache-dir",
+        tmp_path / "c",
+        "--targets",
+        LOCAL,
+        expect=1,
+    )
+    assert verified == ["rocky-9-x86_64", "amazonlinux-2023-x86_64"]
+    assert result.output.strip().splitlines()[-1] == (
+        "rpmdeploy: error: amazonlinux-2023-x86_64: dnf could not install shop (planted); "
+        "nothing was published for any target"
+    )
+    # No repository, no generation or staging left, no manifest: only the lock files.
+    assert sorted(p.name for p in out.iterdir() if not p.name.endswith(".lock")) == []
+    assert not list(out.parent.glob(".out.*gen-*"))
+
+
 # --- Copr ---------------------------------------------------------------------------------------
 
 
