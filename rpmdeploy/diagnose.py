@@ -142,6 +142,20 @@ def _pkg_config(match: re.Match[str], context: Context, _output: str) -> str:
     )
 
 
+def _no_pkg_config(_match: re.Match[str], context: Context, _output: str) -> str:
+    declare = f'[packages.{context.project or "NAME"}] external = ["pkg-config"] in rpmdeploy.toml'
+    if context.chroot:
+        return (
+            f"pkg-config is not installed in the chroot (needed by {context.who}): declare it, "
+            f'{declare}, with the modules it asks for as "pkgconfig(MODULE)"'
+        )
+    return (
+        f"pkg-config is not installed (needed by {context.who}): install it (Fedora/EL: dnf "
+        "install pkgconf-pkg-config; Debian/Ubuntu: apt install pkg-config) and declare it for "
+        f"builds in the target: {declare}"
+    )
+
+
 def _conflict(match: re.Match[str], context: Context, _output: str) -> str | None:
     """pip's "The conflict is caused by:" block: what was asked against what was pinned
     (a constraint: rpmdeploy passes the pins as constraints)."""
@@ -230,6 +244,14 @@ RULES: tuple[Rule, ...] = (
         "",
         r"Command 'pkg-config (?:--\S+ )*(?P<module>[^' -][^' ]*)' returned non-zero",
         _pkg_config,
+    ),
+    # pkg-config itself is missing (a chroot has only the BuildRequires).
+    _rule(
+        "pkg-config",
+        "",
+        r"No such file or directory: '(?:\S*/)?(?:pkg-config|pkgconf)'|^\S*sh: "
+        r"(?:(?:line )?\d+: )?pkg-config: (?:command )?not found",
+        _no_pkg_config,
     ),
     # pip: a build requirement against a pinned one; hashes; the network; nothing found.
     _rule(

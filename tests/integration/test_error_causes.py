@@ -5,6 +5,7 @@ from local find-links directories; nothing reaches an index."""
 from __future__ import annotations
 
 import os
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -130,6 +131,42 @@ def test_building_names_the_missing_pkg_config_module(app_factory, tmp_path: Pat
     assert f'[packages.pkcfg-build] external = ["pkgconfig({MODULE})"]' in failure
     log = next(ln for ln in result.output.splitlines()[1:] if "build.log" in ln)
     assert "pkg-config" in Path(log.split()[-1].strip("()")).read_text()
+
+
+@pytest.mark.skipif(
+    shutil.which("mock") is None or os.geteuid() != 0,
+    reason="needs mock and its synthetic buildroot (run as root, as tests/integration/test_mock.py)",
+)
+def test_a_chroot_build_names_what_is_missing_and_the_declaration(
+    app_factory, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """In mock's chroot only the BuildRequires are installed, so the fix is a declaration:
+    here pkg-config itself is missing, and the declaration the error suggests becomes the
+    BuildRequires mock then tries to install."""
+    links = tmp_path / "links"
+    links.mkdir()
+    sdist(links, "pkcfg-build", PKG_CONFIG_AT_BUILD)
+    app: AppDir = app_factory("pkcfg-build\n")
+    app.pin("--find-links", links)
+    config = os.environ.get("RPMDEPLOY_TEST_MOCK_CONFIG", "synthetic-x86_64")
+    args = ("--cache-dir", tmp_path / "cache", "--builder", "mock", "--mock-config", config)
+    result = run_cli("rpms", app.path, "--out", tmp_path / "out", *args, expect=1)
+    failure = next(ln for ln in result.output.splitlines() if ln.startswith("FAILED"))
+    assert "%build: pkg-config is not installed in the chroot (needed by python3-pkcfg-build" in (
+        failure
+    )
+    declaration = '[packages.pkcfg-build] external = ["pkg-config"]'
+    assert f"declare it, {declaration} in rpmdeploy.toml" in failure
+    table, _, value = declaration.partition(" ")
+    (app.path / "rpmdeploy.toml").write_text(f"{table}\n{value}\n")
+    result = run_cli("rpms", app.path, "--out", tmp_path / "out", *args, expect=1)
+    failure = next(ln for ln in result.output.splitlines() if ln.startswith("FAILED"))
+    # The synthetic buildroot has no pkg-config package; a real distribution's has one, and
+    # the build gets as far as the module.
+    assert (
+        "missing BuildRequires: pkgconf-pkg-config" in failure
+        or f"no pkg-config module '{MODULE}'" in failure
+    ), failure
 
 
 # --- a build backend against the pinned one ----------------------------------------------------

@@ -107,6 +107,13 @@ def sample(name: str) -> str:
         ),
         ("dnf-deep.txt", "dnf", None, "nothing provides libnothere.so.1()(64bit) needed by needy"),
         ("dnf-nomatch.txt", "dnf", None, "no package nosuchpkg in the repositories"),
+        (
+            "mock-build-no-pkg-config.txt",
+            "mock",
+            "python3-pkcfg-build 1.0",
+            "pkg-config is not installed (needed by python3-pkcfg-build 1.0): install it "
+            "(Fedora/EL: dnf install pkgconf-pkg-config; Debian/Ubuntu: apt install pkg-config)",
+        ),
         # rpmdeploy's wheel tool in %build: the backend's last words, not build's traceback.
         ("rpmbuild-backend-fails.txt", "rpmbuild", None, "broken: this package refuses to build"),
     ],
@@ -134,23 +141,30 @@ def test_in_a_chroot_the_fix_is_a_declaration() -> None:
     )
 
 
-def test_the_suggested_declaration_becomes_a_build_requirement(tmp_path: Path) -> None:
-    """The fix the pkg-config message suggests works: rpmdeploy.toml's [packages.NAME]
-    external with pkgconfig(X) is read and maps to BuildRequires pkgconfig(X)."""
+@pytest.mark.parametrize(
+    ("name", "build_requires"),
+    [
+        ("rpmbuild-pkgconfig.txt", "pkgconfig(nosuchmodule)"),
+        ("mock-build-no-pkg-config.txt", "pkgconf-pkg-config"),
+    ],
+)
+def test_the_suggested_declaration_becomes_a_build_requirement(
+    tmp_path: Path, name: str, build_requires: str
+) -> None:
+    """The fix a pkg-config message suggests works: rpmdeploy.toml's [packages.NAME]
+    external is read and maps to the BuildRequires a chroot installs."""
     from rpmdeploy.appconfig import read_app_config
     from rpmdeploy.externals.distros import resolve_distro
     from rpmdeploy.sysdeps import system_build_requires
 
-    message = diagnose.explain(
-        sample("rpmbuild-pkgconfig.txt"), "mock", project="pkcfg", chroot=True
-    )
+    message = diagnose.explain(sample(name), "mock", project="pkcfg", chroot=True)
     assert message is not None
     declaration = message.split("declare it, ")[1].split(" in rpmdeploy.toml")[0]
     table, _, value = declaration.partition(" ")
     (tmp_path / "rpmdeploy.toml").write_text(f"{table}\n{value}\n")
     extra = read_app_config(tmp_path).packages["pkcfg"].external
     found = system_build_requires("pkcfg", None, resolve_distro("rocky-9"), tmp_path, extra)
-    assert found == ("pkgconfig(nosuchmodule)",)
+    assert found == (build_requires,)
 
 
 def test_the_most_specific_rule_wins() -> None:
