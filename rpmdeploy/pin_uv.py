@@ -10,8 +10,9 @@ their metadata are built with rpmdeploy's own interpreter.
 Besides the pinned requirements, uv tells which files each pin has for the target
 (:func:`artifact_files`, from a ``pylock.toml`` of the pins): which pins have a wheel that
 fits, and where each sdist is, for pinning the build dependencies.  That listing is made
-while the resolution runs (offline, from uv's cache: :func:`compile_run_time`) and is used
-only when :func:`listing_covers` the pins resolved; otherwise it is made again after it.
+while the resolution runs (offline, from uv's cache, wheels only: :func:`compile_run_time`)
+and is used only when :func:`listing_covers` the pins resolved; otherwise it is made again
+after it.
 """
 
 from __future__ import annotations
@@ -331,10 +332,11 @@ def compile_run_time(
     of what they were pinned for, and a listing of their files made meanwhile (None when
     uv's cache could not tell; check it with :func:`listing_covers` before use).
 
-    The listing (:func:`artifact_files`, offline) runs beside the resolution, which is
-    mostly waiting on the index: of the ``previous`` pins (today's file, which the
+    The listing (:func:`artifact_files`, offline, wheels only) runs beside the resolution,
+    which is mostly waiting on the index: of the ``previous`` pins (today's file, which the
     resolution prefers) unless ``--upgrade``, else of an offline resolution of the same
-    input.  It costs no second wait when the pins come out as uv's cache foresaw.
+    input.  It spares the wait for a second uv run when the pins come out as uv's cache
+    foresaw and all have wheels.
     """
     record = PinnedFor(
         target=target.name,
@@ -361,8 +363,13 @@ def compile_run_time(
 
 
 class _Listing(threading.Thread):
-    """:func:`artifact_files` offline, in a thread: of ``pins`` (requirement lines, without
-    their dependencies), or of a resolution of ``inputs`` (files in ``base``)."""
+    """:func:`artifact_files` in a thread, offline and from wheels only: of ``pins``
+    (requirement lines, without their dependencies), or of a resolution of ``inputs``
+    (files in ``base``).
+
+    ``--no-build``: it builds no sdist, so it runs no package code and costs next to
+    nothing; a pin that has no wheel is listed after the resolution anyway.
+    """
 
     def __init__(
         self,
@@ -374,21 +381,26 @@ class _Listing(threading.Thread):
         inputs: Sequence[str] = (),
     ) -> None:
         super().__init__(name="rpmdeploy-uv-listing", daemon=True)
-        self.uv, self.base, self.work, self.pins, self.inputs = uv, base, work, pins, inputs
+        self.uv, self.work, self.pins = uv, work, pins
         self.files: Listing | None = None
+        # The command line is made here, in the calling thread: finding uv reads sysconfig,
+        # whose first use is not thread-safe.
+        self.lock = work / "pylock.toml"
+        argv = [*uv.common_args(), "--offline", "--no-build", "--output-file", str(self.lock)]
+        if pins:
+            self.argv, self.cwd = [*argv, "--no-deps", str(work / "pins.txt")], work
+        else:
+            self.argv, self.cwd = [*argv, *inputs], base
 
     def run(self) -> None:
-        self.work.mkdir()
         own_log = self.work / "uv.log"  # not the shared log: uv's errors are read back from it
+        what = "uv: listing the pins' files beside the resolution"
         try:
+            self.work.mkdir()
             if self.pins:
-                self.files = _list_pins(self.uv, self.pins, self.work, own_log, offline=True)
-            else:
-                lock = self.work / "pylock.toml"
-                argv = [*self.uv.common_args(), "--offline", "--output-file", str(lock)]
-                what = "uv: listing the files uv's cache foresees"
-                run_uv([*argv, *self.inputs], cwd=self.base, log=own_log, what=what)
-                self.files = _read_lock(lock)
+                (self.work / "pins.txt").write_text(self.pins)
+            run_uv(self.argv, cwd=self.cwd, log=own_log, what=what)
+            self.files = _read_lock(self.lock)
         except (PinError, OSError, tomllib.TOMLDecodeError, KeyError, TypeError):
             self.files = None  # the files are listed after the resolution instead
 
@@ -398,7 +410,9 @@ class _Listing(threading.Thread):
         own_log = self.work / "uv.log"
         if own_log.is_file():
             with self.uv.log.open("ab") as out:
-                out.write(b"# listing beside the resolution (offline):\n" + own_log.read_bytes())
+                out.write(
+                    b"# beside the resolution (offline, wheels only):\n" + own_log.read_bytes()
+                )
         return self.files
 
 
