@@ -10,7 +10,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from helpers import AppDir, Built, build_rpm, run_cli
+from helpers import AppDir, Built, build_rpm, free_port, run_cli
 
 from rpmdeploy._run import run
 from rpmdeploy.builders import BuildRequest
@@ -167,6 +167,20 @@ def test_a_chroot_build_names_what_is_missing_and_the_declaration(
         "missing BuildRequires: pkgconf-pkg-config" in failure
         or f"no pkg-config module '{MODULE}'" in failure
     ), failure
+
+
+# --- the network --------------------------------------------------------------------------------
+
+
+def test_pip_compile_names_the_index_it_cannot_reach(app_factory) -> None:  # type: ignore[no-untyped-def]
+    """An index on a closed local port: pip's 'Connection refused', with host and port."""
+    app: AppDir = app_factory("delta\n")
+    port = free_port()  # nothing listens there once the probe socket is closed
+    index = f"http://127.0.0.1:{port}/simple"
+    result = run_cli("pin", app.path, "--index-url", index, "--resolver", "pip-tools", expect=None)
+    assert result.exit_code != 0
+    assert f"127.0.0.1:{port}" in error_line(result.output)
+    assert "Connection refused" in error_line(result.output)
 
 
 # --- a build backend against the pinned one ----------------------------------------------------
