@@ -331,6 +331,8 @@ def pin(
     """
     from rpmdeploy.pin import compile_pins
 
+    # The resolvers run confined, and the confinement binds and enters absolute paths only.
+    pass  # TEMP
     resolved = _resolve(
         app_dir,
         target=target,
@@ -893,17 +895,33 @@ PROGRESS = _Progress()
 
 def _print_outcomes(outcomes: tuple[PackageOutcome, ...], seconds: float) -> None:
     """One line of counts, then each failure with the log to read."""
+    from rpmdeploy.pipeline import from_sdists
+
     counts = ", ".join(
         f"{sum(1 for o in outcomes if o.status == s)} {s}"
         for s in ("built", "cached", "failed", "skipped")
     )
     click.echo(f"{len(outcomes)} packages: {counts} in {seconds:.1f}s", err=True)
+    sdists = from_sdists(outcomes)
+    if sdists:
+        click.echo(
+            f"compiled from sdists ({len(sdists)}): {', '.join(sdists)}; the others from wheels",
+            err=True,
+        )
     for outcome in (o for o in outcomes if o.status in ("failed", "skipped")):
         click.echo(
             f"{outcome.status.upper()} {outcome.name} {outcome.version}: {outcome.error}", err=True
         )
         if outcome.log is not None:
             click.echo(f"       log: {outcome.log}", err=True)
+
+
+def _print_notes(notes: tuple[str, ...], logs: Path | None) -> None:
+    """What the run says once (not per package), and where its own logs are."""
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    if logs is not None:
+        click.echo(f"logs of this run: {logs}", err=True)
 
 
 def _print_licenses(found: list[str]) -> None:
@@ -926,6 +944,7 @@ def _print_release(result: ReleaseReport, *, published: bool = True) -> None:
     """The summary of a release (``published``: False when a release of several targets
     published none of them, this one's repository included)."""
     _print_outcomes(result.outcomes, result.seconds)
+    _print_notes(result.notes, result.logs)
     _print_licenses(result.doubtful_licenses)
     _print_lint(result.lint)
     if result.repo is None or not published:
@@ -974,6 +993,7 @@ def _print_summary(result: RpmsReport) -> None:
     from rpmdeploy.licenses import report_lines
 
     _print_outcomes(result.outcomes, result.seconds)
+    _print_notes(result.notes, result.logs)
     _print_licenses(report_lines(o.license for o in result.outcomes if o.license is not None))
     if result.out is not None:
         click.echo(f"RPMs in {result.out}", err=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from rpmdeploy import __version__, buildcache, elfcheck, licenses, scheduler
+from rpmdeploy import __version__, buildcache, elfcheck, licenses, pynames, scheduler
 from rpmdeploy.app import mapping_distro
 from rpmdeploy.appmodel import App
 from rpmdeploy.builders import (
@@ -118,6 +118,7 @@ class RpmsReport:
     # What the run summary says once, not per package (no bytecode: no interpreter of the
     # target's version on this machine), from ``run_notes``.
     notes: tuple[str, ...] = ()
+    logs: Path | None = None  # the run's log directory (fetch, repo, verify; not per package)
 
     @property
     def failed(self) -> tuple[PackageOutcome, ...]:
@@ -181,9 +182,13 @@ def build_session(
     *,
     fetch: bool = True,
     history: History | None = None,
+    logs: Path | None = None,
 ) -> Iterator[BuildSession]:
-    """Fetch the pinned artifacts (``fetch``) and open the builder, once for the whole run."""
-    logs = run_log_dir(options)
+    """Fetch the pinned artifacts (``fetch``) and open the builder, once for the whole run.
+
+    ``logs``: the run's log directory (default: a new one, ``run_log_dir``)."""
+    pynames.check_distinct((pin.name for pin in app.pins.pins), options.target)
+    logs = logs or run_log_dir(options)
     artifacts: dict[str, Artifact] = {}
     if fetch and app.pins.pins:
         progress.stage(f"fetching {len(app.pins.pins)} pinned artifacts (hash-checked, cached)")
@@ -248,6 +253,7 @@ def build_rpms(
     with build_session(app, options, progress, history=history) as session:
         outcomes = build_dependencies(session)
         notes = run_notes(session)
+        logs = session.logs
     written = None
     if not any(o.status in ("failed", "skipped") for o in outcomes):
         if options.metadata.strict_licenses:
@@ -256,7 +262,7 @@ def build_rpms(
         found = [o.license for o in outcomes if o.license is not None]
         (out / licenses.LICENSES_FILE).write_text(licenses.findings_json(found))
         written = out
-    return RpmsReport(tuple(outcomes), written, time.monotonic() - started, notes)
+    return RpmsReport(tuple(outcomes), written, time.monotonic() - started, notes, logs)
 
 
 def run_notes(session: BuildSession) -> tuple[str, ...]:

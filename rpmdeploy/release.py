@@ -41,6 +41,7 @@ from rpmdeploy.pipeline import (
     build_session,
     published,
     run_log_dir,
+    run_notes,
 )
 from rpmdeploy.puppet import render_puppet_manifest, render_repo_file
 from rpmdeploy.record import RELEASE_FILE, ReleaseRecord
@@ -85,6 +86,8 @@ class ReleaseReport:
     seconds: float
     licenses: tuple[licenses.Finding, ...] = ()  # the Python packages' licences
     lint: LintReport | None = None  # rpmlint's report, when asked for
+    notes: tuple[str, ...] = ()  # said once in the summary (``pipeline.run_notes``)
+    logs: Path | None = None  # the run's log directory
 
     @property
     def doubtful_licenses(self) -> list[str]:
@@ -139,8 +142,14 @@ def prepare_release(
     build = options.build
     logs = run_log_dir(build)
 
+    notes: tuple[str, ...] = ()
+
     def done(report: ReleaseReport) -> PreparedRelease:
         return PreparedRelease(app_dir, repo_dir, options, report, None, None, logs, started)
+
+    def report(repo: RepoReport | None = None, linted: LintReport | None = None) -> ReleaseReport:
+        seconds = time.monotonic() - started
+        return ReleaseReport(tuple(outcomes), repo, None, seconds, found, linted, notes, logs)
 
     if options.pin is not None:
         resolver = options.pin.resolver or "the app's resolver"
@@ -154,25 +163,24 @@ def prepare_release(
     # Read once: the lock is held, so the published repository cannot change meanwhile.
     existing = _published_packages(repo_dir)
     history = published_history(repo_dir, existing)
-    with build_session(loaded, build, progress, history=history) as session:
+    with build_session(loaded, build, progress, history=history, logs=logs) as session:
         outcomes = build_dependencies(session)
         progress.stage("building the app RPM")
         app = build_app(session, exclude=repo_dir)
+        notes = run_notes(session)
     outcomes.append(app)
     progress.package(app, len(outcomes), len(outcomes))
     found = tuple(o.license for o in outcomes if o.license is not None)
     if any(o.status in ("failed", "skipped") for o in outcomes):
-        return done(ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started, found))
+        return done(report())
     if build.metadata.strict_licenses:
         licenses.check_strict(found)
     linted = _lint(outcomes, logs, progress) if options.lint else None
     if linted is not None and linted.errors:
-        return done(
-            ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started, found, linted)
-        )
+        return done(report(linted=linted))
 
     record = _record(loaded, app, options)
-    so_far = ReleaseReport(tuple(outcomes), None, None, time.monotonic() - started, found, linted)
+    so_far = report(linted=linted)
     inputs = repo_inputs(
         [r for o in published(outcomes) for r in o.rpms],
         [o.srpm for o in published(outcomes) if o.srpm is not None],
@@ -191,8 +199,7 @@ def prepare_release(
         # Same packages, same record, history and manifests as what is published and was
         # verified when it was: nothing to verify or publish again.
         progress.stage("nothing changed: the published repository is up to date (kept as is)")
-        seconds = time.monotonic() - started
-        return done(ReleaseReport(tuple(outcomes), unchanged, None, seconds, found, linted))
+        return done(report(unchanged, linted))
     return PreparedRelease(app_dir, repo_dir, options, so_far, inputs, record, logs, started)
 
 

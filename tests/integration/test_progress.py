@@ -75,3 +75,18 @@ def test_global_flags_after_the_command(app_factory, tmp_path: Path) -> None:  #
     assert "Traceback" in debug.stderr and "PinError" in debug.stderr
     quiet = rpmdeploy("rpms", app.path, "--out", tmp_path / "o", "-q")
     assert quiet.returncode == 1 and quiet.stderr.startswith("rpmdeploy: error: ")
+
+
+def test_summary_says_where_logs_are_and_what_came_from_sdists(built_app) -> None:  # type: ignore[no-untyped-def]
+    """The summary names the run's own log directory (it exists, holds fetch.log) and the
+    packages compiled from sdists: the fixture app's beta, gamma-flit and cext."""
+    output = built_app.first_run.output
+    [logs_line] = [ln for ln in output.splitlines() if ln.startswith("logs of this run: ")]
+    logs = Path(logs_line.removeprefix("logs of this run: "))
+    assert logs.is_dir() and (logs / "fetch.log").is_file()
+    assert logs.parent == built_app.cache / "logs"
+    [sdists] = [ln for ln in output.splitlines() if ln.startswith("compiled from sdists (")]
+    assert sdists.endswith("; the others from wheels"), sdists
+    assert {"python3-beta", "python3-gamma-flit", "python3-cext"} <= set(
+        sdists.split(": ", 1)[1].split(";")[0].split(", ")
+    )
