@@ -332,7 +332,7 @@ def pin(
     from rpmdeploy.pin import compile_pins
 
     # The resolvers run confined, and the confinement binds and enters absolute paths only.
-    pass  # TEMP
+    app_dir = app_dir.absolute()
     resolved = _resolve(
         app_dir,
         target=target,

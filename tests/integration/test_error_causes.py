@@ -183,6 +183,19 @@ def test_pip_compile_names_the_index_it_cannot_reach(app_factory) -> None:  # ty
     assert "Connection refused" in error_line(result.output)
 
 
+@pytest.mark.parametrize("resolver", ["uv", "pip-tools"])
+def test_pin_with_a_relative_app_directory(
+    app_factory, monkeypatch: pytest.MonkeyPatch, resolver: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The resolvers run confined: a relative APP_DIR must reach bubblewrap as an absolute
+    path (it failed with "bwrap: Can't find source path app")."""
+    app: AppDir = app_factory("delta\n")
+    monkeypatch.chdir(app.path.parent)
+    args = ("--no-index", "--find-links", app.wheelhouse, "--resolver", resolver)
+    run_cli("pin", app.path.name, *args)
+    assert "delta==2.0" in app.pinned.read_text()
+
+
 # --- a build backend against the pinned one ----------------------------------------------------
 
 
