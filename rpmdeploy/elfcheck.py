@@ -34,7 +34,6 @@ from importlib import resources
 from pathlib import Path
 from typing import BinaryIO
 
-import rpm
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
@@ -109,6 +108,13 @@ class Baseline:
 @cache
 def _table() -> dict[str, object]:
     return tomllib.loads(resources.files("rpmdeploy").joinpath("data", TABLE).read_text())
+
+
+def system_sonames() -> frozenset[str]:
+    """The shared libraries every manylinux policy lets a wheel link against ([system]
+    sonames: PEP 600's "assumed present on every compatible system")."""
+    system: dict[str, list[str]] = _table()["system"]  # type: ignore[assignment]
+    return frozenset(system["sonames"])
 
 
 def baseline(
@@ -230,6 +236,8 @@ def _versioned_symbols(
 
 def rpm_payload(path: Path) -> Iterator[tuple[str, bytes]]:
     """(installed path, content) of each regular file with content in an RPM's payload."""
+    import rpm  # only here: the CLI and the public API work without rpm's bindings
+
     ts = rpm.TransactionSet()
     ts.setVSFlags(rpm._RPMVSF_NOSIGNATURES | rpm._RPMVSF_NODIGESTS)
     fd = rpm.fd.open(str(path))

@@ -14,7 +14,11 @@ adds, each with where it came from:
    packages ships on the target's distribution (libpq -> ``libpq.so.5()(64bit)``);
 3. *the app's own declarations*: ``[verify] assume`` in its rpmdeploy.toml (the record's
    ``assume``), capabilities taken as they are;
-4. the symbol versions packages need of a soname declared by 2 or 3
+4. *manylinux system libraries*: a soname a compiled package requires that every manylinux
+   policy lets a wheel link against (``libz.so.1``, ``libexpat.so.1``: ``rpmdeploy.elfcheck``'s
+   table, from auditwheel), since PEP 600 takes those as present on every compatible system,
+   and rpm's requirement pulls the distribution's package in at install time;
+5. the symbol versions packages need of a soname declared by 2, 3 or 4
    (``libssl.so.3(OPENSSL_3.0.0)(64bit)``): the table cannot list every version node.
 
 All of it is a declaration, not proof: the report lists it, and which of it the packages
@@ -137,6 +141,7 @@ def declare_base(
         for soname in (_sonames(item.capability, distro) if distro is not None else ())
     ]
     libraries += [Declared(c, FROM_ASSUME) for c in assume]
+    libraries += _manylinux_libraries(packages, system)
     libraries += _symbol_versions(libraries, packages)
     return DeclaredBase(
         system=tuple(system),
@@ -163,6 +168,25 @@ def _needed_packages(
             if name in run_index:
                 declared.append(Declared(name, f"{name} (required by {package.name})"))
     return declared
+
+
+def _manylinux_libraries(packages: Sequence[RepoPackage], system: Sequence[str]) -> list[Declared]:
+    """Sonames compiled packages require from the manylinux policies' system list (item 4)."""
+    from rpmdeploy.elfcheck import system_sonames  # reads its table only when asked
+
+    allowed = system_sonames()
+    present = set(system)
+    found: list[Declared] = []
+    for package in packages:
+        for requirement in package.requires:
+            match = _SONAME_DEP.match(requirement_name(requirement))
+            if match is None or match["soname"] not in allowed:
+                continue
+            bare = f"{match['soname']}(){match['suffix']}"
+            if bare not in present:
+                source = f"{match['soname']} (a manylinux system library, for {package.name})"
+                found.append(Declared(bare, source))
+    return found
 
 
 def _symbol_versions(

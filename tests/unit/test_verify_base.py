@@ -59,6 +59,25 @@ def test_a_compiled_package_brings_its_system_libraries_and_their_sonames() -> N
     assert relied == ["libpq.so.5()(64bit)", "libpq.so.5(RHPG_10)(64bit)"]
 
 
+def test_manylinux_system_libraries_a_wheel_links_are_declared() -> None:
+    """numpy's wheel bundles libgfortran, which needs libz.so.1: a library every manylinux
+    policy takes as present (auditwheel's list), so the stand-in declares it, with its
+    symbol versions; a library outside that list is still missing."""
+    numpy = RepoPackage(
+        "python3-numpy",
+        "x86_64",
+        ("libz.so.1()(64bit)", "libz.so.1(ZLIB_1.2.9)(64bit)", "libfoo.so.1()(64bit)"),
+        ("python3dist(numpy) = 2.4.6",),
+    )
+    base = declare_base(ROCKY9, base_provides_for(ROCKY9), packages=[numpy])
+    found = sources(base)
+    assert (
+        found["libz.so.1()(64bit)"] == "libz.so.1 (a manylinux system library, for python3-numpy)"
+    )
+    assert "libz.so.1(ZLIB_1.2.9)(64bit)" in base.capabilities
+    assert "libfoo.so.1()(64bit)" not in base.capabilities
+
+
 def test_pure_python_packages_and_unknown_packages_grow_nothing() -> None:
     noarch = RepoPackage("python3-psycopg2", "noarch", (), ("python3dist(psycopg2)",))
     other = RepoPackage("python3-thing", "x86_64", ("libc.so.6()(64bit)",), ("python3dist(thing)",))
