@@ -422,6 +422,12 @@ def package_inputs(artifact: Artifact, fingerprint: str, options: RpmsOptions) -
         "target": options.target.cache_identity(),
         "rpmdeploy": __version__,
         "builder": options.builder,
+        # Where and how it builds: the mock config, the Copr project and chroot, ...  Two Copr
+        # projects sharing a cache must each get their builds (the copr builder reuses what
+        # its project already has, so a miss costs a query, not a build).
+        "builder_settings": "\n".join(
+            f"{k}={v}" for k, v in sorted(options.builder_settings.items())
+        ),
         "license": options.metadata.package_licenses.get(artifact.pin.name, ""),
         "source_url": getattr(artifact, "url", "") or "",
         # What decides its system BuildRequires (an sdist only): the app's hints for it and

@@ -88,6 +88,23 @@ def test_a_changed_builder_is_a_cache_miss(fake: FakeLedger, tmp_path: Path) -> 
     assert key_fake != key_rpmbuild
 
 
+def test_another_copr_project_or_mock_config_is_a_cache_miss(
+    fake: FakeLedger, tmp_path: Path
+) -> None:
+    """Two Copr projects (or mock configs) sharing one cache each get their own builds."""
+    app, artifacts = wheel_app(tmp_path, {"a": 1})
+    shop = dataclasses.replace(options(tmp_path), builder_settings={"copr-project": "me/shop"})
+    run(app, artifacts, shop)
+    fake.built.clear()
+    assert [o.status for o in run(app, artifacts, shop)] == ["cached"]
+    other = dataclasses.replace(shop, builder_settings={"copr-project": "me/other"})
+    assert [o.status for o in run(app, artifacts, other)] == ["built"]
+    mock = dataclasses.replace(shop, builder_settings={"mock-config": "rocky+epel-9-x86_64"})
+    assert pipeline.package_cache_key(artifacts["a"], "fp", mock) != pipeline.package_cache_key(
+        artifacts["a"], "fp", shop
+    )
+
+
 def test_one_failure_does_not_stop_the_others(fake: FakeLedger, tmp_path: Path) -> None:
     fake.fail.add("python3-b")
     app, artifacts = wheel_app(tmp_path, {"a": 1, "b": 1, "c": 1})
