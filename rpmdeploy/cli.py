@@ -111,14 +111,16 @@ target_options = _options(
     ),
 )
 
+cache_dir_option = click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="Cache of artifacts, builds and logs [RPMDEPLOY_CACHE_DIR, [rpms] cache-dir; "
+    "default: $XDG_CACHE_HOME/rpmdeploy].",
+)
+
 build_options = _options(
     target_options,
-    click.option(
-        "--cache-dir",
-        type=click.Path(file_okay=False),
-        help="Cache of artifacts and builds [RPMDEPLOY_CACHE_DIR, [rpms] cache-dir; "
-        "default: $XDG_CACHE_HOME/rpmdeploy].",
-    ),
+    cache_dir_option,
     click.option(
         "--builder",
         type=click.Choice(builders.available()),
@@ -729,9 +731,10 @@ def _release_targets(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Public key to check signatures against [the one in the repository].",
 )
+@cache_dir_option
 @format_option
 @reports_errors
-def verify(repo_dir: Path, key: Path | None, output_format: str) -> None:
+def verify(repo_dir: Path, key: Path | None, cache_dir: str | None, output_format: str) -> None:
     """Prove REPO_DIR installs: repoclosure, then dnf installs the app into an empty root.
 
     The host is untouched (a private installroot, dnf configuration and cache). Signatures
@@ -742,7 +745,10 @@ def verify(repo_dir: Path, key: Path | None, output_format: str) -> None:
     from rpmdeploy import jsonreport
     from rpmdeploy.release import verify_published
 
-    log = Cache(default_cache_dir()).dir("logs") / f"verify-{os.getpid()}.log"
+    # No app directory here, so no rpmdeploy.toml: the option, then RPMDEPLOY_CACHE_DIR.
+    where = cache_dir or os.environ.get("RPMDEPLOY_CACHE_DIR")
+    cache = Cache(Path(os.path.abspath(where)) if where else default_cache_dir())
+    log = cache.dir("logs") / f"verify-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     report = verify_published(repo_dir, log, key)
     if output_format == "json":
         _json(jsonreport.verify(report))

@@ -106,8 +106,10 @@ def test_release_installs_and_answers(shared: tuple[AppDir, Path], tmp_path: Pat
     assert (repo / "SRPMS" / "repodata" / "repomd.xml").is_file()
     assert "baseurl=" + repo.as_uri() in (repo / "shop.repo").read_text()
     # The repository alone installs the app into a fresh root and the app answers.
-    verified = run_cli("verify", repo)
+    verified = run_cli("verify", repo, "--cache-dir", tmp_path / "verify-cache")
     assert "dnf installed 8 package(s) into an empty root" in verified.output
+    # its log goes to the cache it is given, like every command's
+    assert len(list((tmp_path / "verify-cache" / "logs").glob("verify-*.log"))) == 1
     assert "import check: passed (200 OK 16 bytes)" in verified.output  # "1.0.0 3 1.2.0rc1"
 
 
