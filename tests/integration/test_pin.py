@@ -69,6 +69,39 @@ def test_pin_includes_unsafe_packages_needed_at_run_time(app_factory) -> None:  
     assert any(ln.startswith("setuptools==") for ln in lines), lines
 
 
+def uv_commands(logs: Path) -> list[str]:
+    """The uv command lines of the pin logs in ``logs`` (removed for the next pin)."""
+    lines = []
+    for log in logs.glob("pin-*.log"):
+        lines += log.read_text().splitlines()
+        log.unlink()
+    return [ln for ln in lines if ln.startswith("$ ") and " pip compile " in ln]
+
+
+def test_pin_lists_wheel_pins_files_while_resolving(
+    app_factory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Pins that all have wheels: their files are listed beside the resolution (offline,
+    building nothing), not again after it; an sdist among the pins is listed after it."""
+    monkeypatch.setenv("RPMDEPLOY_CACHE_DIR", str(tmp_path / "cache"))
+    logs = tmp_path / "cache" / "logs"
+    app: AppDir = app_factory("delta\nneeds-setuptools\n")
+    for _ in ("first pin", "again: today's pins are listed"):
+        app.pin()
+        commands = uv_commands(logs)
+        assert len(commands) == 2, commands
+        beside = [c for c in commands if "--offline --no-build" in c]
+        assert len(beside) == 1 and all("--no-config" in c for c in commands)
+    gamma: AppDir = app_factory("gamma-flit\n", name="gamma")
+    gamma.pin()
+    commands = uv_commands(logs)
+    after = [c for c in commands if "--no-deps" in c and "--no-build" not in c]
+    assert after and "--offline" in after[0]  # gamma-flit has no wheel: listed after
+    assert "# rpmdeploy:sdist = gamma-flit==" in gamma.build_pinned.read_text()
+
+
 def test_pin_ignores_machine_pip_configuration(
     app_factory,
     tmp_path: Path,
