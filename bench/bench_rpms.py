@@ -8,6 +8,14 @@ pure packages), is built three ways, and the script prints:
     sequentially.  Artifacts are already fetched for both.  Target: <= 1.3x.
 (b) a rerun with nothing changed against the cold build.  Target: < 2%.
 (c) `--jobs 2` against `--jobs 1`, cold builds.  Target: >= 1.6x.
+
+`python bench/bench_rpms.py targets` (needs PyPI) measures instead:
+
+(d) an app whose compiled dependencies all have manylinux wheels (markupsafe, pyyaml,
+    charset-normalizer, and pure six) pinned and built for `--target rocky-9` and for
+    `--target host`: artifacts fetched first (not measured), then cold builds of each in
+    turn; every package must come from a wheel (nothing compiled).  Target: rocky-9 <= 1.0x
+    host.
 """
 
 from __future__ import annotations
@@ -159,5 +167,64 @@ def report(count: int, floor: float, cold1: float, rerun: float, cold2: float) -
     )
 
 
+# --- (d) a distribution target from manylinux wheels against the host -------------------------
+
+TARGET_APP = ("markupsafe", "pyyaml", "charset-normalizer", "six")
+TARGETS = ("rocky-9", "host")
+# A fixed date: the same versions (and wheels) every run.
+PRIOR_TO = os.environ.get("BENCH_PRIOR_TO", "2026-10-01")
+
+
+def targets_main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="rpmdeploy-bench-targets-"))
+    try:
+        apps = {target: pin_for(work / target, target) for target in TARGETS}
+        caches = {target: Cache(work / f"cache-{target}") for target in TARGETS}
+        for target in TARGETS:  # fetch the wheels once: not measured
+            built = run_target(apps[target], work / f"warm-{target}", caches[target], target)
+            from_sdists = [o.name for o in built.outcomes if o.source == "sdist"]
+            if from_sdists:
+                sys.exit(f"{target}: built from sdists: {', '.join(from_sdists)}")
+            print(f"{target}: " + ", ".join(f"{o.name} {o.artifact}" for o in built.outcomes))
+        rounds = []
+        for i in range(REPEAT):
+            times = {}
+            for target in TARGETS:
+                shutil.rmtree(caches[target].root / "builds", ignore_errors=True)
+                out = work / f"out-{target}-{i}"
+                times[target] = timed(lambda: run_target(apps[target], out, caches[target], target))  # noqa: B023
+            rounds.append(times)
+        rocky, host = (statistics.median(r[t] for r in rounds) for t in TARGETS)
+        count = len(TARGET_APP)
+        print(
+            f"(d) {count} packages from manylinux wheels, nothing compiled: rocky-9 "
+            f"{rocky:.2f}s vs host {host:.2f}s: {rocky / host:.2f}x (target <= 1.0x)"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def pin_for(app: Path, target: str) -> Path:
+    app.mkdir(parents=True)
+    (app / "dependencies.in").write_text("".join(f"{name}\n" for name in TARGET_APP))
+    pin = [sys.executable, "-m", "rpmdeploy", "pin", str(app), "--target", target]
+    done = subprocess.run(
+        [*pin, "--uploaded-prior-to", PRIOR_TO], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        sys.exit(f"pin for {target} failed:\n{done.stdout}{done.stderr}")
+    return app
+
+
+def run_target(app: Path, out: Path, cache: Cache, target: str):  # type: ignore[no-untyped-def]
+    """`rpmdeploy rpms APP --target T --jobs 1 --cache-dir C`: the packages only."""
+    given = {"jobs": 1, "cache_dir": str(cache.root), "target": target}
+    resolved = settings.resolve(app, given, env={})
+    options = settings.rpms_options(resolved, env={})
+    report = build_rpms(settings.load(resolved, options, externals=False), out, options)
+    assert not report.failed, report.failed
+    return report
+
+
 if __name__ == "__main__":
-    main()
+    targets_main() if sys.argv[1:] == ["targets"] else main()

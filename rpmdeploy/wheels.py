@@ -89,7 +89,7 @@ def wheel_for(artifact: Artifact, ctx: WheelContext, log: Path) -> BuiltWheel:
     metadata and purity (cached by the sdist's hash and the target)."""
     if artifact.is_wheel:
         return BuiltWheel(artifact.path)
-    key = stable_key("sdist-metadata", artifact.sha256, ctx.target.cache_identity())
+    key = stable_key("sdist-metadata", PURITY_RULES, artifact.sha256, ctx.target.cache_identity())
     meta = ctx.cache.read_json("sdist-metadata", key, "prepared.json")
     if meta is not None:
         dist_info = ctx.cache.root / "sdist-metadata" / key / meta["dist_info"]
@@ -199,6 +199,8 @@ def _check_compiles_for_target(python: str, target: Target, name: str) -> None:
 
 # --- pure or compiled, without building ----------------------------------------------------------
 
+#: The version of the rules below: part of the cache key of an sdist's prepared metadata.
+PURITY_RULES = 2
 #: Build backends whose wheels always hold compiled code.
 COMPILING_BACKENDS = frozenset(
     {"maturin", "scikit_build_core", "mesonpy", "sipbuild", "py_build_cmake", "enscons"}
