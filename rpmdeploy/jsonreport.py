@@ -34,13 +34,15 @@ def error(message: str, exit_code: int) -> Json:
 
 
 def rpms(report: RpmsReport, logs: Path | None = None) -> Json:
+    """``logs``: the run's log directory [the report's]."""
     return document(
         "rpms",
         {
             "ok": not report.failed,
             "out": _path(report.out),
             "seconds": round(report.seconds, 3),
-            "logs": _path(logs),
+            "logs": _path(logs or report.logs),
+            "notes": list(report.notes),
             "counts": _counts(report.outcomes),
             "packages": [package(o) for o in report.outcomes],
         },
@@ -54,12 +56,14 @@ def app(outcome: PackageOutcome, out: Path) -> Json:
 
 
 def release(report: ReleaseReport, logs: Path | None = None) -> Json:
+    """``logs``: the run's log directory [the report's]."""
     return document(
         "release",
         {
             "ok": report.repo is not None,
             "seconds": round(report.seconds, 3),
-            "logs": _path(logs),
+            "logs": _path(logs or report.logs),
+            "notes": list(report.notes),
             "counts": _counts(report.outcomes),
             "packages": [package(o) for o in report.outcomes],
             "repository": repository(report.repo) if report.repo else None,
@@ -125,7 +129,7 @@ def package(o: PackageOutcome) -> Json:
         "version": o.version,
         "nevr": _nevr(o.rpms),
         "status": o.status,
-        "source": _source(o),
+        "source": o.source,
         "license": lic.expression if lic else None,
         "license_status": lic.status if lic else None,
         "seconds": round(o.seconds, 3),
@@ -161,8 +165,16 @@ def verification(v: VerifyReport) -> Json:
             "installed": list(v.installed),
             "signatures": v.signatures,
             "import_check": v.import_check,
+            "module_imports": v.module_imports,
         },
-        "assumed": {"capabilities": list(v.assumed), "packages": list(v.assumed_packages)},
+        # The stand-in's declarations: each grown one with where it came from, and which of
+        # them the repository's packages really required.
+        "assumed": {
+            "capabilities": list(v.assumed),
+            "packages": list(v.assumed_packages),
+            "declared": [{"capability": c, "source": s} for c, s in v.declared],
+            "relied_on": list(v.relied_on),
+        },
         "timings": {step: round(seconds, 3) for step, seconds in v.timings},
     }
 
@@ -202,14 +214,6 @@ def _counts(outcomes: Iterable[PackageOutcome]) -> Json:
 def _nevr(rpms: Sequence[Path]) -> str | None:
     """name-[epoch:]version-release of the first binary RPM (its file name, less .arch.rpm)."""
     return rpms[0].name.rsplit(".", 2)[0] if rpms else None
-
-
-def _source(o: PackageOutcome) -> str | None:
-    """wheel or sdist: what the package was built from (its SRPM's Source0 kind)."""
-    artifact = o.artifact
-    if not artifact:
-        return None
-    return "wheel" if artifact.endswith(".whl") else "sdist"
 
 
 def _path(path: Path | None) -> str | None:

@@ -40,6 +40,7 @@ def test_rpms_json(built_app, tmp_path: Path) -> None:  # type: ignore[no-untype
     )
     doc = document(result.output)
     assert doc["kind"] == "rpms" and doc["ok"] is True and doc["version"] == 1
+    assert Path(doc["logs"]).is_dir() and Path(doc["logs"]).parent == built_app.cache / "logs"
     by_name = {p["name"]: p for p in doc["packages"]}
     assert by_name["python3-cext"]["source"] == "sdist"
     assert by_name["python3-alpha"]["source"] == "wheel"

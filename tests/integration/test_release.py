@@ -536,6 +536,12 @@ def test_release_and_verify_json(shared: tuple[AppDir, Path], tmp_path: Path) ->
     jsonschema.validate(doc, schema)
     assert doc["ok"] and doc["repository"]["path"] == str(repo)
     assert doc["verification"]["proven"]["import_check"] == "passed"
+    assert doc["verification"]["proven"]["module_imports"].startswith("passed")
+    # the app's external-dependencies.txt (libffi) grew the declared base, with its sonames
+    declared = {d["capability"]: d["source"] for d in doc["verification"]["assumed"]["declared"]}
+    assert declared["libffi"] == "libffi (external-dependencies.txt)"
+    assert Path(doc["logs"]).is_dir() and (Path(doc["logs"]) / "verify.log").is_file()
+    assert isinstance(doc["notes"], list)
     assert "python3-delta-2.0-1.noarch.rpm" in " ".join(doc["repository"]["added"])
     verified = run_cli("verify", repo, "--format", "json").output
     vdoc = json.loads(verified[verified.index("{\n") :])
