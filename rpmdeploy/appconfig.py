@@ -20,7 +20,7 @@ for every app and keep per-app choices with the app::
     target = "rocky-9"             # and the other build settings: see rpmdeploy.settings
 
     [builder]
-    name = "rpmbuild"              # how packages are built (rpmbuild, mock or copr: `rpmdeploy rpms --help`)
+    name = "rpmbuild"              # rpmbuild, mock or copr (`rpmdeploy rpms --help`)
 
     [release]
     keep = 2                       # release settings: see rpmdeploy.settings
