@@ -13,11 +13,17 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 from helpers import AppDir, file_names, read_header, run_cli
+
+from rpmdeploy.confine import interpreter_dirs
+from rpmdeploy.errors import MetadataError
+from rpmdeploy.metadata import read_wheel_metadata
+from rpmdeploy.wheels import sdist_purity
 
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc missing")
 
@@ -201,3 +207,103 @@ def test_a_pure_guess_that_compiles_cannot_ship(app_factory, tmp_path: Path) -> 
     assert "pure (noarch): no compiled sources" in log
     assert "Arch dependent binaries in noarch package" in log or "_hidden.so" in log
     assert not out.exists()
+
+
+# --- pure or compiled, decided from the sdist (no build) -----------------------------------------
+
+
+def sdist_tree(root: Path, files: dict[str, str]) -> tuple[Path, Path]:
+    """An unpacked sdist with ``files`` and an empty prepared .dist-info beside it."""
+    source = root / "pkg-1.0"
+    for name, text in files.items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text(text)
+    dist_info = root / "meta" / "pkg-1.0.dist-info"
+    dist_info.mkdir(parents=True)
+    return source, dist_info
+
+
+SETUPTOOLS = '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+# charset-normalizer's way: .pyx files shipped, compiled only when an environment variable asks.
+OPTIONAL_CYTHON = """\
+import os
+from setuptools import Extension, setup
+ext = [Extension("pkg._speed", ["pkg/_speed.pyx"])] if os.getenv("PKG_USE_CYTHON") else None
+setup(name="pkg", version="1.0", packages=["pkg"], ext_modules=ext)
+"""
+
+
+@pytest.mark.parametrize(
+    ("files", "pure", "why"),
+    [
+        ({"pkg/__init__.py": "", "pyproject.toml": SETUPTOOLS}, True, "no compiled sources"),
+        # C files a package only carries (pycparser's test inputs) are not built.
+        ({"pkg/__init__.py": "", "tests/c_files/x.c": "int x;\n"}, True, "no compiled sources"),
+        (
+            {"pkg/__init__.py": "", "src/lib.rs": "", "pyproject.toml": SETUPTOOLS},
+            False,
+            "compiled sources (src/lib.rs)",
+        ),
+        (
+            {
+                "Cargo.toml": "",
+                "pyproject.toml": '[build-system]\nbuild-backend = "maturin"\n',
+            },
+            False,
+            "its build backend maturin compiles",
+        ),
+        (
+            {
+                "pkg/__init__.py": "",
+                "pyproject.toml": SETUPTOOLS
+                + '[[tool.setuptools.ext-modules]]\nname = "pkg._x"\nsources = ["x.c"]\n',
+            },
+            False,
+            "[tool.setuptools] ext-modules",
+        ),
+        (
+            {"pkg/__init__.py": "", "pkg/_speed.pyx": "", "setup.py": OPTIONAL_CYTHON},
+            True,
+            "setuptools says it has no extension modules (pkg/_speed.pyx is not built)",
+        ),
+    ],
+)
+def test_purity_is_decided_from_the_sdist(
+    tmp_path: Path, files: dict[str, str], pure: bool, why: str
+) -> None:
+    source, dist_info = sdist_tree(tmp_path, files)
+    log = tmp_path / "log"
+    found = sdist_purity(source, dist_info, sys.executable, log, interpreter_dirs())
+    assert found[0] is pure and why in found[1], found
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap missing")
+def test_setuptools_is_asked_confined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same setup.py, with the variable set: setuptools says compiled; the probe ran the
+    sdist's code confined (what it writes outside stays unwritten)."""
+    marker = tmp_path / "outside"
+    hostile = f"try:\n    open({str(marker)!r}, 'w').write('x')\nexcept OSError:\n    pass\n"
+    files = {"pkg/_speed.pyx": "", "setup.py": hostile + OPTIONAL_CYTHON}
+    source, dist_info = sdist_tree(tmp_path, files)
+    monkeypatch.setenv("PKG_USE_CYTHON", "1")
+    found = sdist_purity(source, dist_info, sys.executable, tmp_path / "log", interpreter_dirs())
+    assert found == (False, "setuptools says it has extension modules")
+    assert not marker.exists()
+
+
+def test_prepared_metadata_is_read_like_a_wheel(tmp_path: Path) -> None:
+    dist_info = tmp_path / "Some_Pkg-2.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: some-pkg\nVersion: 2.0\nSummary: s\n"
+        "Requires-Dist: six>=1\nLicense-Expression: MIT\n"
+    )
+    (dist_info / "entry_points.txt").write_text("[console_scripts]\nsome = some_pkg:main\n")
+    meta = read_wheel_metadata(dist_info, is_pure=False)
+    assert (meta.name, meta.version, meta.is_pure) == ("some-pkg", "2.0", False)
+    assert meta.requires_dist == ("six>=1",) and meta.console_scripts == ("some",)
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: other\nVersion: 2.0\n")
+    with pytest.raises(MetadataError, match="METADATA names 'other', not some-pkg"):
+        read_wheel_metadata(dist_info, is_pure=True)
+    with pytest.raises(MetadataError, match="no WHEEL file says whether the package is pure"):
+        read_wheel_metadata(dist_info)
