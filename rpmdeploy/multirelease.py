@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import time
 import tomllib
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -46,7 +47,8 @@ from rpmdeploy import builders, distributions
 from rpmdeploy.builders.copr.chroots import CHROOT, chroot_for, shipped_chroots
 from rpmdeploy.distributions import Distribution, arch_named, host_arch
 from rpmdeploy.errors import RpmdeployError, UsageError
-from rpmdeploy.pipeline import SILENT, Reporter
+from rpmdeploy.pin import compile_pins
+from rpmdeploy.pipeline import SILENT, PackageOutcome, Reporter, run_log_dir
 from rpmdeploy.puppet import HostRepository, render_puppet_multi
 from rpmdeploy.record import ReleaseRecord
 from rpmdeploy.release import (
@@ -248,7 +250,9 @@ def release_targets(
     ``options`` are the release's options for any one target: each target's build target,
     Copr chroot and base URL (``--base-url`` + ``/<target>``) are put in here; the namespace
     (``--name-prefix``, ``--install-prefix``) and everything else is shared.  ``--pin``
-    compiles ``dependencies.in`` once, before the first target's build.
+    compiles ``dependencies.in`` once, for the first target, before any build.  With the copr
+    builder the targets are built side by side (:func:`_side_by_side`), else one after
+    another.
     """
     started = time.monotonic()
     check_buildable(targets, options.build.builder)
@@ -269,12 +273,12 @@ def release_targets(
         held.enter_context(repo_lock(out))
         for repo_dir in dirs:
             held.enter_context(repo_lock(repo_dir))
-        prepared: list[PreparedRelease] = []
-        for number, (target, repo_dir) in enumerate(zip(targets, dirs, strict=True)):
-            progress.stage(f"target {number + 1}/{len(targets)}: {target.label}")
-            target_options = _options_for(options, target, first=number == 0)
-            prepared.append(prepare_release(app_dir, repo_dir, target_options, progress))
-        if any(p.inputs is None and p.report.repo is None for p in prepared):
+        work = [
+            (target, repo_dir, _options_for(options, target))
+            for target, repo_dir in zip(targets, dirs, strict=True)
+        ]
+        prepared = _prepare_all(app_dir, work, options, progress)
+        if any(_failed(p) for p in prepared):
             failed = [t.label for t, p in zip(targets, prepared, strict=True) if _failed(p)]
             progress.stage(
                 f"nothing published: {', '.join(failed)} failed, so no target is published "
@@ -286,13 +290,8 @@ def release_targets(
             if ready.inputs is None:
                 continue  # unchanged: the published repository is this release already
             progress.stage(f"{target.label}: staging and verifying the new repository")
-            try:
+            with _named(target, "; nothing was published for any target"):
                 staged[target.label] = held.enter_context(stage_release(ready, progress))
-            except RpmdeployError as exc:
-                raise type(exc)(
-                    f"{target.label}: {exc.message}; nothing was published for any target",
-                    exc.log,
-                ) from exc
         # Every target verified: swap them in, back to back.
         reports = [
             staged[t.label].commit() if t.label in staged else p.report
@@ -302,11 +301,114 @@ def release_targets(
     return _report(targets, dirs, reports, manifest, started)
 
 
+Work = tuple[ReleaseTarget, Path, ReleaseOptions]  # a target, its repository, its options
+
+
+def _prepare_all(
+    app_dir: Path, work: Sequence[Work], options: ReleaseOptions, progress: Reporter
+) -> list[PreparedRelease]:
+    """Pin once (when asked, for the first target), then build and check every target."""
+    if options.pin is not None:
+        resolver = options.pin.resolver or "the app's resolver"
+        first = work[0][0]
+        progress.stage(f"pinning dependencies.in ({resolver}) for {first.label}")
+        compile_pins(app_dir, first.target, options.pin, run_log_dir(options.build) / "pin.log")
+    if options.build.builder == "copr" and len(work) > 1:
+        return _side_by_side(app_dir, work, progress)
+    prepared = []
+    for number, (target, repo_dir, target_options) in enumerate(work):
+        progress.stage(f"target {number + 1}/{len(work)}: {target.label}")
+        with _named(target):
+            prepared.append(prepare_release(app_dir, repo_dir, target_options, progress))
+    return prepared
+
+
+@contextmanager
+def _named(target: ReleaseTarget, more: str = "") -> Iterator[None]:
+    """An error of the block, as the same error naming the target first."""
+    try:
+        yield
+    except RpmdeployError as exc:
+        raise type(exc)(f"{target.label}: {exc.message}{more}", exc.log) from exc
+
+
+def _side_by_side(app_dir: Path, work: Sequence[Work], progress: Reporter) -> list[PreparedRelease]:
+    """Prepare every target at once, each in a thread of its own: with the copr builder each
+    target's levels are submitted to its chroot and watched while the others' are, so the
+    farm builds every chroot at the same time (each SRPM is made for its target: Python
+    version, paths, %dist, so one build cannot serve several chroots).  The project gets
+    every chroot first, one after another.  Interrupted, the watches stop at their next poll
+    and leave the submitted builds running, as a single target's would."""
+    from rpmdeploy.builders.copr import STOP_WATCHING, ensure_chroots
+
+    chroots = [str(target.chroot) for target, _, _ in work]
+    for note in ensure_chroots(work[0][2].build.builder_settings, chroots):
+        progress.stage(f"copr: {note}")
+    STOP_WATCHING.clear()
+    results: dict[str, PreparedRelease | BaseException] = {}
+
+    def prepare(target: ReleaseTarget, repo_dir: Path, target_options: ReleaseOptions) -> None:
+        try:
+            labelled = _Labelled(target.label, progress)
+            results[target.label] = prepare_release(app_dir, repo_dir, target_options, labelled)
+        except BaseException as exc:  # handed to the main thread
+            results[target.label] = exc
+
+    progress.stage(f"building {len(work)} targets side by side: {', '.join(chroots)}")
+    threads = [
+        threading.Thread(target=prepare, args=item, name=f"rpmdeploy-{item[0].label}", daemon=True)
+        for item in work
+    ]
+    _run_all(threads, STOP_WATCHING)
+    prepared = []
+    for target, _, _ in work:
+        result = results[target.label]
+        with _named(target):
+            if isinstance(result, BaseException):
+                raise result
+        prepared.append(result)
+    return prepared
+
+
+def _run_all(threads: Sequence[threading.Thread], stop: threading.Event) -> None:
+    """Start ``threads`` and wait for them; interrupted, set ``stop`` and give them a minute
+    to stop at their next poll (the copr builder's) before the interruption goes on."""
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.5)  # short waits: Ctrl-C and SIGTERM reach the main thread
+    except BaseException:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+        raise
+
+
+class _Labelled:
+    """A reporter that names the target of each line (targets prepared side by side)."""
+
+    def __init__(self, label: str, inner: Reporter) -> None:
+        self.label = label
+        self.inner = inner
+
+    def stage(self, message: str) -> None:
+        self.inner.stage(f"{self.label}: {message}")
+
+    def started(self, name: str, version: str) -> None:
+        self.inner.started(f"{self.label}: {name}", version)
+
+    def package(self, outcome: PackageOutcome, done: int, total: int) -> None:
+        shown = dataclasses.replace(outcome, name=f"{self.label}: {outcome.name}")
+        self.inner.package(shown, done, total)
+
+
 def _failed(prepared: PreparedRelease) -> bool:
     return prepared.inputs is None and prepared.report.repo is None
 
 
-def _options_for(options: ReleaseOptions, target: ReleaseTarget, *, first: bool) -> ReleaseOptions:
+def _options_for(options: ReleaseOptions, target: ReleaseTarget) -> ReleaseOptions:
     build = options.build
     settings = dict(build.builder_settings)
     if target.chroot is not None:
@@ -320,7 +422,7 @@ def _options_for(options: ReleaseOptions, target: ReleaseTarget, *, first: bool)
         options,
         build=dataclasses.replace(build, target=namespaced, builder_settings=settings),
         base_url=f"{options.base_url.rstrip('/')}/{target.label}" if options.base_url else None,
-        pin=options.pin if first else None,
+        pin=None,  # release_targets pins once, before every target
     )
 
 
@@ -331,7 +433,7 @@ def _write_manifest(
     published = []
     for target, repo_dir in zip(targets, dirs, strict=True):
         record = ReleaseRecord.load(repo_dir)
-        base_url, key_url = repo_urls(repo_dir, _options_for(options, target, first=False))
+        base_url, key_url = repo_urls(repo_dir, _options_for(options, target))
         published.append((target, record, base_url, key_url))
     first = published[0][1]
     text = render_puppet_multi(

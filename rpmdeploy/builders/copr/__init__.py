@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -56,8 +57,34 @@ _BAD_EXIT = re.compile(r"error: Bad exit status from \S+ \((%\w+)\)")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
+#: Set, the watch stops at its next poll as on Ctrl-C (the submitted builds left running, and
+#: said so).  Signals reach only the main thread: a release of several targets, which watches
+#: each target's builds in a thread of its own, sets this when it is interrupted.
+STOP_WATCHING = threading.Event()
+
+
 def _quiet(message: str) -> None:
     pass
+
+
+def ensure_chroots(settings: Mapping[str, str], chroots: Sequence[str]) -> list[str]:
+    """Give the project (``copr-project`` of ``settings``) every one of ``chroots``, one after
+    another; what changed, one note each.
+
+    For builders of several chroots opened side by side: each would add its chroot itself,
+    and Copr's project edit replaces the project's list of chroots, so two at once could drop
+    one another's.
+    """
+    remote = Remote(
+        settings.get("copr-config") or None, ProjectName.parse(settings.get("copr-project"))
+    )
+    notes = []
+    for chroot in chroots:
+        remote.changed = ""
+        remote.ensure_project(chroot)
+        if remote.changed:
+            notes.append(remote.changed)
+    return notes
 
 
 class _Gone(BuildError):
@@ -280,8 +307,8 @@ class CoprBuilder:
                     for item in waiting.values():
                         yield item.index, self._timed_out(item)
                     waiting.clear()
-                elif waiting:
-                    time.sleep(self.interval)
+                elif waiting and STOP_WATCHING.wait(self.interval):
+                    raise KeyboardInterrupt
         except BaseException:
             if waiting:
                 progress(self._resume_hint(list(waiting.values())))
