@@ -16,7 +16,11 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -359,8 +363,18 @@ def test_two_copr_chroots_in_one_release(copr: CoprStandIn, app_factory, tmp_pat
         "--format",
         "json",
     )
-    chroots = {c for b in copr.builds.values() if b.project == "multi" for c in b.chroots}
+    ids: dict[str, list[int]] = {}
+    for build in copr.builds.values():
+        if build.project == "multi":
+            assert len(build.chroots) == 1  # each SRPM is its target's own
+            ids.setdefault(build.chroots[0], []).append(build.id)
+    chroots = set(ids)
     assert chroots == {"epel-9-x86_64", "amazonlinux-2023-x86_64"}
+    # Side by side: amazonlinux-2023's first builds were submitted before epel-9's last (its
+    # app, after its dependencies were built), not after all of them.
+    assert min(ids["amazonlinux-2023-x86_64"]) < max(ids["epel-9-x86_64"])
+    assert "building 2 targets side by side" in result.output
+    assert "amazonlinux-2023-x86_64: copr: python3-delta 2.0: submitted as build" in result.output
     for chroot in chroots:
         repo = out / chroot
         names = published(repo)
@@ -392,3 +406,38 @@ def test_two_copr_chroots_in_one_release(copr: CoprStandIn, app_factory, tmp_pat
         },
         {"epel-9-x86_64": ".syn", "amazonlinux-2023-x86_64": ".syn"},  # the stand-in's %dist
     )
+
+
+@needs_mock
+def test_an_interrupted_copr_release_leaves_every_targets_builds_running(
+    copr: CoprStandIn, app_factory, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C while both targets' builds are watched side by side: each watch stops and says
+    how to resume, nothing is published, and the rerun picks the builds up."""
+    app = shop(app_factory, "delta\n")
+    (app.path / "rpmdeploy.toml").write_text(SHOP + "\n[builder]\ncopr-poll-interval = 0.3\n")
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "rpmdeploy", "release", str(app.path), "--out", str(out)]
+    argv += ["--cache-dir", str(tmp_path / "cache"), "--builder", "copr"]
+    argv += ["--copr-project", "rpmdeploy/stop", "--targets", "epel-9-x86_64,amazonlinux-2023"]
+    copr.set_paused(True)  # the farm is busy: every build stays pending
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 120
+        while len([b for b in copr.builds.values() if b.project == "stop"]) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout
+            time.sleep(0.2)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        copr.set_paused(False)
+    assert proc.returncode == 130, output
+    assert output.count("build(s) left running in rpmdeploy/stop") == 2, output
+    assert not (out / "epel-9-x86_64").exists() and not (out / "amazonlinux-2023-x86_64").exists()
+    uploads = copr.uploads()
+    result = run_cli("release", *argv[4:])
+    # Each target's delta build is watched (or, finished meanwhile, reused), not submitted.
+    assert result.output.count("picking up build") + result.output.count("reusing build") == 2
+    assert copr.uploads() == uploads + 2  # only the two app RPMs were submitted
+    assert (out / "puppet" / "shop.pp").is_file()
