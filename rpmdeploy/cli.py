@@ -23,8 +23,7 @@ import click
 from rpmdeploy import __version__, builders, settings
 from rpmdeploy.cache import Cache, default_cache_dir
 from rpmdeploy.errors import RpmdeployError
-from rpmdeploy.fetch import ALL
-from rpmdeploy.pin import RESOLVERS, IndexOptions
+from rpmdeploy.pin import ALL, RESOLVERS, IndexOptions
 from rpmdeploy.targets import Target
 
 if TYPE_CHECKING:  # the commands import what they run when they run it: a quick start

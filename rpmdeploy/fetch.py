@@ -25,10 +25,8 @@ from rpmdeploy._run import isolated_pip_env, log_tail, output_since, run
 from rpmdeploy.cache import Cache, sha256_file, stable_key
 from rpmdeploy.errors import FetchError
 from rpmdeploy.indexes import check_reachable, download, find_sdist, project_name
-from rpmdeploy.pin import Pin, PinnedSet
+from rpmdeploy.pin import ALL, Pin, PinnedSet
 from rpmdeploy.targets import Target
-
-ALL = ":all:"
 
 
 @dataclass(frozen=True)

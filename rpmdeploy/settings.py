@@ -29,8 +29,7 @@ from rpmdeploy.appconfig import SETTINGS_TABLES, AppConfig, AppSettings, read_ap
 from rpmdeploy.appconfig import with_overrides as app_with_overrides
 from rpmdeploy.cache import Cache, default_cache_dir
 from rpmdeploy.errors import UsageError
-from rpmdeploy.fetch import ALL, FetchOptions
-from rpmdeploy.pin import IndexOptions, PinOptions
+from rpmdeploy.pin import ALL, IndexOptions, PinOptions
 from rpmdeploy.targets import Target, resolve_target
 
 if TYPE_CHECKING:  # imported where used: `rpmdeploy pin` and `--help` start quickly
@@ -352,6 +351,7 @@ def builder_settings(resolved: Resolved) -> dict[str, str]:
 
 
 def rpms_options(resolved: Resolved, env: Mapping[str, str] | None = None) -> RpmsOptions:
+    from rpmdeploy.fetch import FetchOptions  # urllib, ssl: for the commands that fetch
     from rpmdeploy.pipeline import RpmsOptions
     from rpmdeploy.specs import MetadataOptions
 

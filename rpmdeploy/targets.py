@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import shutil
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -172,11 +174,14 @@ def host_target(interpreter: str) -> Target:
     path = shutil.which(interpreter)
     if path is None:
         raise UsageError(f"python interpreter not found: {interpreter}")
-    out = capture(
-        [path, "-c", "import platform; print(platform.python_version())"],
-        what=f"asking {interpreter} for its version",
-        error=UsageError,
-    ).strip()
+    if os.path.realpath(path) == os.path.realpath(sys.executable):
+        out = platform.python_version()  # the interpreter running rpmdeploy: no need to ask
+    else:
+        out = capture(
+            [path, "-c", "import platform; print(platform.python_version())"],
+            what=f"asking {interpreter} for its version",
+            error=UsageError,
+        ).strip()
     major_minor = ".".join(out.split(".")[:2])
     return Target(
         name=HOST,

@@ -8,7 +8,7 @@ import pytest
 
 from rpmdeploy import settings
 from rpmdeploy.errors import UsageError
-from rpmdeploy.fetch import ALL
+from rpmdeploy.pin import ALL
 
 
 def app_dir(tmp_path: Path, toml: str = "") -> Path:
