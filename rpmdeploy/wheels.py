@@ -12,10 +12,11 @@ Each sdist is built once, by rpmbuild in %build (so the SRPM is a real source pa
 Before that, rpmdeploy only asks the backend for the wheel's metadata (PEP 517
 ``prepare_metadata_for_build_wheel``, through ``build``'s ``ProjectBuilder.metadata_path``,
 which builds a wheel only for a backend without that hook) and decides whether the wheel
-will be pure (a noarch RPM) from the sdist itself: see :func:`sdist_purity`.  A wrong
-"pure" cannot ship: rpmbuild refuses ELF files in a noarch package ("Arch dependent binaries
-in noarch package", ``%_binaries_in_noarch_packages_terminate_build``, on by default and
-never turned off by rpmdeploy's specs).
+will be pure (a noarch RPM) from the sdist itself: see :func:`sdist_purity`.  The safety
+net for a wrong "pure" is rpmbuild's own check: it refuses executable ELF files (as compilers
+and setuptools' wheels leave extensions) in a noarch package ("Arch dependent binaries in
+noarch package", ``%_binaries_in_noarch_packages_terminate_build``, on by default and never
+turned off by rpmdeploy's specs).
 """
 
 from __future__ import annotations
