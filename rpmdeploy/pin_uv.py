@@ -40,7 +40,8 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from rpmdeploy._run import isolated_pip_env, run
+from rpmdeploy import diagnose
+from rpmdeploy._run import isolated_pip_env, output_since, run
 from rpmdeploy.cache import sha256_file
 from rpmdeploy.confine import confined, interpreter_dirs
 from rpmdeploy.errors import PinError
@@ -264,7 +265,8 @@ def run_uv(argv: list[str], *, cwd: Path, log: Path, what: str) -> None:
     try:
         run(argv, log=log, what=what, env=uv_env(), cwd=cwd, error=PinError)
     except PinError:
-        raise PinError(f"{what}: {_uv_error(log, start)}", str(log)) from None
+        cause = diagnose.explain(output_since(log, start), "uv") or _uv_error(log, start)
+        raise PinError(f"{what}: {cause}", str(log)) from None
 
 
 def _binds(argv: Sequence[str], cwd: Path) -> dict[str, list[Path]]:

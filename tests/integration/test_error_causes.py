@@ -102,11 +102,6 @@ def test_pinning_names_the_missing_pkg_config_module(app_factory, tmp_path: Path
     assert not app.pinned.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pin_uv.run_uv keeps only uv's error: lines; it must ask rpmdeploy.diagnose first "
-    "(the change is in the #12 helper's report)",
-)
 def test_pinning_with_uv_names_the_missing_pkg_config_module(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     links = tmp_path / "links"
     links.mkdir()
