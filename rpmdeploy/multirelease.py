@@ -10,9 +10,10 @@ host that none is for.
 Target names are rpmdeploy's own (``rocky-9-x86_64``, ``al2023``: ``rpmdeploy targets``) or
 Copr chroots (``epel-9-aarch64``: ``data/copr-chroots.toml`` read backwards, the first
 release of the table that builds there); a target named by its chroot is built in exactly
-that chroot by the copr builder and published as ``OUT/<chroot>/``.  Targets are prepared one
-after another with the run's builder; a local builder (rpmbuild, mock) cannot build for an
-architecture other than this machine's, which is refused before anything is built.
+that chroot by the copr builder and published as ``OUT/<chroot>/``.  With the copr builder
+the targets are built side by side (each target's levels in its chroot of the one project);
+with a local builder (rpmbuild, mock) one after another, and an architecture other than this
+machine's, which it cannot build, is refused before anything is built.
 
 **All or nothing.**  Every target is built and checked first (a target that fails does not
 stop the others being built: the summary names every failure at once, and what built is
@@ -50,7 +51,7 @@ from rpmdeploy.errors import RpmdeployError, UsageError
 from rpmdeploy.pin import compile_pins
 from rpmdeploy.pipeline import SILENT, PackageOutcome, Reporter, run_log_dir
 from rpmdeploy.puppet import HostRepository, render_puppet_multi
-from rpmdeploy.record import ReleaseRecord
+from rpmdeploy.record import RELEASE_FILE, ReleaseRecord
 from rpmdeploy.release import (
     PreparedRelease,
     ReleaseOptions,
@@ -263,6 +264,11 @@ def release_targets(
         )
     check_outside(out, app_dir)
     out = canonical_repo_dir(out)
+    if out.is_symlink() or (out / RELEASE_FILE).exists():
+        raise UsageError(
+            f"{out} is the repository of a release of one target: publish several targets "
+            "into another directory (each gets OUT/<target>/)"
+        )
     out.mkdir(exist_ok=True)
     dirs = [out / t.label for t in targets]
     for repo_dir in dirs:

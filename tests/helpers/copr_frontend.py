@@ -45,8 +45,11 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import default as email_policy
@@ -704,6 +707,26 @@ def _share_with_mock(directory: Path) -> None:
         os.chmod(directory, 0o2775)
     except (KeyError, PermissionError):
         os.chmod(directory, 0o2777)
+
+
+@contextmanager
+def configured(mock_config: str) -> Iterator[CoprStandIn]:
+    """A running stand-in and RPMDEPLOY_COPR_CONFIG naming its configuration file, for a
+    test module (the environment is restored and everything removed afterwards)."""
+    # Under /tmp itself: mock's unprivileged user must reach the SRPMs and result directories.
+    root = Path(tempfile.mkdtemp(prefix="rpmdeploy-copr-standin-"))
+    os.chmod(root, 0o755)
+    before = os.environ.get("RPMDEPLOY_COPR_CONFIG")
+    try:
+        with CoprStandIn(root, mock_config) as standin:
+            os.environ["RPMDEPLOY_COPR_CONFIG"] = str(standin.write_config(root / "copr-config"))
+            yield standin
+    finally:
+        if before is None:
+            os.environ.pop("RPMDEPLOY_COPR_CONFIG", None)
+        else:
+            os.environ["RPMDEPLOY_COPR_CONFIG"] = before
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> None:

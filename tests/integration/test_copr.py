@@ -16,14 +16,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers import AppDir, read_header, run_cli
-from helpers.copr_frontend import CoprStandIn
+from helpers.copr_frontend import CoprStandIn, configured
 
 CONFIG = os.environ.get("RPMDEPLOY_TEST_MOCK_CONFIG", "synthetic-x86_64")
 CHROOT = "synthetic-x86_64"
@@ -40,16 +39,8 @@ BUILDER_TOML = f'[builder]\ncopr-chroot = "{CHROOT}"\ncopr-poll-interval = 0.3\n
 
 @pytest.fixture(scope="module")
 def copr() -> Iterator[CoprStandIn]:
-    # Under /tmp itself: mock's unprivileged user must reach the SRPMs and result directories.
-    root = Path(tempfile.mkdtemp(prefix="rpmdeploy-copr-standin-"))
-    os.chmod(root, 0o755)
-    try:
-        with CoprStandIn(root, CONFIG) as standin, pytest.MonkeyPatch.context() as patch:
-            config = standin.write_config(root / "copr-config")
-            patch.setenv("RPMDEPLOY_COPR_CONFIG", str(config))
-            yield standin
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with configured(CONFIG) as standin:
+        yield standin
 
 
 def copr_rpms(app: AppDir, out: Path, cache: Path, project: str, expect: int = 0):  # type: ignore[no-untyped-def]

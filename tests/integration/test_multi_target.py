@@ -19,7 +19,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -28,7 +27,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from helpers import AppDir, needs_puppet, puppet, read_header, run_cli
-from helpers.copr_frontend import CoprStandIn
+from helpers.copr_frontend import CoprStandIn, configured
 
 CONFIG = os.environ.get("RPMDEPLOY_TEST_MOCK_CONFIG", "synthetic-x86_64")
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="dnf --installroot needs root")
@@ -190,6 +189,19 @@ def test_bad_target_sets_are_usage_errors(app_factory, tmp_path: Path, targets, 
     assert message in env_result.output
 
 
+def test_a_single_targets_repository_is_not_a_multi_target_out(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """OUT already holding one target's repository (its record; a generation link) is refused
+    before anything is built: the targets' directories would land inside that repository."""
+    app: AppDir = app_factory("alpha\n")
+    generation = tmp_path / ".repo.gen-1"
+    generation.mkdir()
+    (generation / "rpmdeploy-release.json").write_text("{}")
+    (tmp_path / "repo").symlink_to(generation.name)
+    result = run_cli("release", app.path, "--out", tmp_path / "repo", "--targets", LOCAL, expect=2)
+    assert "is the repository of a release of one target" in result.output
+    assert sorted(p.name for p in generation.iterdir()) == ["rpmdeploy-release.json"]
+
+
 # --- local builds -------------------------------------------------------------------------------
 
 
@@ -323,15 +335,8 @@ def test_a_verification_failing_in_one_target_publishes_no_target(
 
 @pytest.fixture(scope="module")
 def copr() -> Iterator[CoprStandIn]:
-    # Under /tmp itself: mock's unprivileged user must reach the SRPMs and result directories.
-    root = Path(tempfile.mkdtemp(prefix="rpmdeploy-copr-multi-"))
-    os.chmod(root, 0o755)
-    try:
-        with CoprStandIn(root, CONFIG) as standin, pytest.MonkeyPatch.context() as patch:
-            patch.setenv("RPMDEPLOY_COPR_CONFIG", str(standin.write_config(root / "copr-config")))
-            yield standin
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with configured(CONFIG) as standin:
+        yield standin
 
 
 @needs_mock
