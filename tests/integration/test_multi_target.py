@@ -202,6 +202,67 @@ def test_a_single_targets_repository_is_not_a_multi_target_out(app_factory, tmp_
     assert sorted(p.name for p in generation.iterdir()) == ["rpmdeploy-release.json"]
 
 
+def test_every_rpm_distribution_has_a_puppet_os_name() -> None:
+    from rpmdeploy import distributions
+    from rpmdeploy.multirelease import _puppet_os
+
+    names, compatible = _puppet_os()
+    ids = {r.id for r in distributions.releases() if r.is_target}
+    assert ids <= set(names), ids - set(names)
+    assert all(set(v) for v in compatible.values())
+
+
+@needs_puppet
+def test_a_signed_manifest_gives_each_host_its_repositorys_key(tmp_path: Path) -> None:
+    """The manifest of a signed release: gpgcheck on, and each host the key URL of its own
+    repository; AlmaLinux 9 falls back to the EL 9 target, CentOS Stream 9 to its own."""
+    from rpmdeploy.multirelease import host_repositories, resolve_targets
+    from rpmdeploy.puppet import render_puppet_multi
+    from rpmdeploy.record import ReleaseRecord
+
+    targets = resolve_targets(["epel-9-x86_64", "epel-9-aarch64", "centos-stream-9"], "copr")
+    assert [t.label for t in targets] == [
+        "epel-9-x86_64",
+        "epel-9-aarch64",
+        "centos-stream-9-x86_64",
+    ]
+    assert [t.chroot for t in targets] == [
+        "epel-9-x86_64",
+        "epel-9-aarch64",
+        "centos-stream-9-x86_64",
+    ]
+    published = []
+    for target in targets:
+        record = ReleaseRecord(
+            app="shop",
+            evr="1.0-1.el9",
+            install_dir="/opt/shop",
+            target=target.target.name,
+            python="/usr/bin/python3",
+            site_dirs=(),
+            assumed_packages=(),
+            signed=True,
+        )
+        url = f"{BASE}/{target.label}"
+        published.append((target, record, url, f"{url}/RPM-GPG-KEY-{target.label}"))
+    manifest = tmp_path / "shop.pp"
+    manifest.write_text(
+        render_puppet_multi("shop", "shop", host_repositories(published), True, "shop")
+    )
+    assert "gpgcheck        => '1'," in manifest.read_text()
+    expect = {
+        ("RedHat", "9", "x86_64"): "epel-9-x86_64",
+        ("RedHat", "9", "aarch64"): "epel-9-aarch64",
+        ("AlmaLinux", "9", "aarch64"): "epel-9-aarch64",
+        ("CentOS", "9", "x86_64"): "centos-stream-9-x86_64",
+        ("CentOS", "9", "aarch64"): "epel-9-aarch64",  # no Stream aarch64: EL 9's
+        ("Fedora", "9", "x86_64"): "",
+    }
+    check_manifest(tmp_path, manifest, expect, {t.label: ".el9" for t in targets})
+    status, said = chosen(tmp_path, manifest, "RedHat", "9", "aarch64")
+    assert f"gpgkey={BASE}/epel-9-aarch64/RPM-GPG-KEY-epel-9-aarch64" in said, said
+
+
 # --- local builds -------------------------------------------------------------------------------
 
 
