@@ -660,8 +660,7 @@ def _release_targets(
 ) -> None:
     """`release --targets`: one repository per target, one manifest (rpmdeploy.multirelease)."""
     from rpmdeploy import jsonreport
-    from rpmdeploy.multirelease import release_targets, resolve_targets
-    from rpmdeploy.pin import pin_warning
+    from rpmdeploy.multirelease import pin_warnings, release_targets, resolve_targets
 
     chosen = resolve_targets(names, resolved["builder"])
     options = settings.release_options(
@@ -677,10 +676,8 @@ def _release_targets(
         + ", ".join(f"{t.label} ({_describe(t.target)})" for t in chosen),
         err=True,
     )
-    if index is None:
-        for target in chosen:
-            if mismatch := pin_warning(app_dir, target.target):
-                click.echo(f"rpmdeploy: warning: {target.label}: {mismatch}", err=True)
+    for warning in pin_warnings(app_dir, chosen) if index is None else []:
+        click.echo(f"rpmdeploy: warning: {warning}", err=True)
     result = release_targets(app_dir, out, chosen, options, progress=PROGRESS)
     for one in result.targets:
         click.echo(_style(f"== {one.target.label}: {one.repo_dir}", bold=True), err=True)

@@ -177,6 +177,30 @@ def check_buildable(targets: Sequence[ReleaseTarget], builder: str) -> None:
         )
 
 
+def pin_warnings(app_dir: Path, targets: Sequence[ReleaseTarget]) -> list[str]:
+    """``rpmdeploy.pin.pin_warning`` for each target the pins do not fit, naming it.
+
+    One pinned set serves every target, pinned for one of them: a target that differs from
+    that one only by its name (rhel-9 for rocky-9, an EL rebuild) fits and is not warned
+    about; another Python X.Y, or for uv's pins another platform (aarch64 wheels), is.
+    """
+    from rpmdeploy.pin import PINNED_FILE, parse_record, pin_warning
+
+    try:
+        with (app_dir / PINNED_FILE).open() as f:
+            record = parse_record("".join(line for line, _ in zip(f, range(64), strict=False)))
+    except OSError:
+        return []
+    if record is None:
+        return []
+    found = []
+    for target in targets:
+        named_alike = dataclasses.replace(target.target, name=record.target)
+        if pin_warning(app_dir, named_alike) is not None:
+            found.append(f"{target.label}: {pin_warning(app_dir, target.target)}")
+    return found
+
+
 # --- Puppet's facts ----------------------------------------------------------------------------
 
 
