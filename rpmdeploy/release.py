@@ -12,6 +12,12 @@ history (``rpmdeploy-history.json``, ``rpmdeploy.releases``: what decides each p
 Release and changelog, read back from the published repository by the next release) and
 every package's licence (``rpmdeploy-licenses.json``, ``rpmdeploy.licenses``).  With
 ``lint``, rpmlint checks every package before anything is published (``rpmdeploy.lint``).
+
+A release is two steps, :func:`prepare_release` (build and check; nothing written to the
+repository) and :func:`stage_release` (the new generation assembled and verified; its
+``commit`` swaps it in), which :func:`release` runs back to back under the repository's lock;
+a release of several targets (``rpmdeploy.multirelease``) runs them for every target, and
+commits only once all of them verified.
 """
 
 from __future__ import annotations
@@ -102,6 +108,7 @@ class ReleaseReport:
 def release(
     app_dir: Path, repo_dir: Path, options: ReleaseOptions, progress: Reporter = SILENT
 ) -> ReleaseReport:
+    """Release ``app_dir`` into ``repo_dir``: prepared, staged, verified, swapped in."""
     # The repository lock is held from the start: a second release into the same REPO_DIR
     # fails at once instead of after its builds.
     check_outside(repo_dir, app_dir)
