@@ -689,33 +689,7 @@ def _release_targets(
             err=True,
         )
     if output_format == "json":
-        # The release document with the targets' own documents added (schema version 1
-        # allows added fields); the top-level repository/verification stay null.
-        reports = [one.report for one in result.targets]
-        outcomes = tuple(o for r in reports for o in r.outcomes)
-        body = jsonreport.release(
-            replace(reports[0], outcomes=outcomes, repo=None, verification=None)
-        )
-        body.update(
-            ok=result.published,
-            seconds=round(result.seconds, 3),
-            manifest=str(result.manifest) if result.manifest else None,
-            targets=[
-                {
-                    "target": one.target.label,
-                    "build_target": one.target.target.name,
-                    "chroot": one.target.chroot,
-                    "out": str(one.repo_dir),
-                    **{
-                        k: v
-                        for k, v in jsonreport.release(one.report).items()
-                        if k not in ("schema", "version", "kind")
-                    },
-                }
-                for one in result.targets
-            ],
-        )
-        _json(body)
+        _json(jsonreport.release_targets(result))
     if not result.published:
         sys.exit(1)
 

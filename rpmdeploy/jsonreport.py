@@ -11,8 +11,9 @@ stdout whatever happened, and the exit code says whether it worked.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rpmdeploy.distributions import releases
 from rpmdeploy.pin import Pin, PinChanges, PinResult
@@ -20,6 +21,9 @@ from rpmdeploy.pipeline import PackageOutcome, RpmsReport
 from rpmdeploy.release import ReleaseReport
 from rpmdeploy.repo import RepoReport
 from rpmdeploy.verify import VerifyReport
+
+if TYPE_CHECKING:  # multirelease imports the Copr client only when it is used
+    from rpmdeploy.multirelease import MultiReleaseReport
 
 SCHEMA_VERSION = 1
 Json = dict[str, Any]
@@ -71,6 +75,35 @@ def release(report: ReleaseReport, logs: Path | None = None) -> Json:
             "doubtful_licenses": report.doubtful_licenses,
         },
     )
+
+
+def release_targets(result: MultiReleaseReport) -> Json:
+    """``release --targets``: a release document over every target (``counts`` and
+    ``packages`` of all of them; ``repository``/``verification`` null, since there is one
+    per target) with ``manifest`` and each target's own release fields under ``targets``."""
+    reports = [one.report for one in result.targets]
+    outcomes = tuple(o for r in reports for o in r.outcomes)
+    body = release(replace(reports[0], outcomes=outcomes, repo=None, verification=None))
+    body.update(
+        ok=result.published,
+        seconds=round(result.seconds, 3),
+        manifest=_path(result.manifest),
+        targets=[
+            {
+                "target": one.target.label,
+                "build_target": one.target.target.name,
+                "chroot": one.target.chroot,
+                "out": str(one.repo_dir),
+                **{
+                    k: v
+                    for k, v in release(one.report).items()
+                    if k not in ("schema", "version", "kind")
+                },
+            }
+            for one in result.targets
+        ],
+    )
+    return body
 
 
 def verify(report: VerifyReport) -> Json:

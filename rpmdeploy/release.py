@@ -34,7 +34,7 @@ from rpmdeploy import htmlreport, licenses
 from rpmdeploy.app import app_spec_context
 from rpmdeploy.appbuild import build_app
 from rpmdeploy.appmodel import App, AppOptions, load_app
-from rpmdeploy.errors import RepoError
+from rpmdeploy.errors import RepoError, UsageError
 from rpmdeploy.externals import HINTS_FILE
 from rpmdeploy.lint import LintReport, lint
 from rpmdeploy.pin import PINNED_FILE, PinOptions, compile_pins
@@ -112,12 +112,30 @@ def release(
     # The repository lock is held from the start: a second release into the same REPO_DIR
     # fails at once instead of after its builds.
     check_outside(repo_dir, app_dir)
+    _check_not_several_targets(repo_dir)
     with repo_lock(repo_dir):
         prepared = prepare_release(app_dir, canonical_repo_dir(repo_dir), options, progress)
         if prepared.inputs is None:
             return prepared.report
         with stage_release(prepared, progress) as staged:
             return staged.commit()
+
+
+def _check_not_several_targets(repo_dir: Path) -> None:
+    """A release of several targets' OUT (``puppet/`` beside one repository per target) is
+    not a repository: publishing one target there would adopt the whole tree as hand-made."""
+    if repo_dir.is_symlink() or not (repo_dir / "puppet").is_dir():
+        return
+    targets = sorted(
+        p.name
+        for p in repo_dir.iterdir()
+        if not p.name.startswith(".") and (p / RELEASE_FILE).is_file()  # not generations
+    )
+    if targets:
+        raise UsageError(
+            f"{repo_dir} holds a release of several targets ({', '.join(targets)}): release "
+            f"them again with --targets, or one of them into {repo_dir}/<target>"
+        )
 
 
 @dataclass(frozen=True)

@@ -315,6 +315,22 @@ def test_two_local_targets_each_verified_and_one_manifest(
     )
     assert again.output.count("nothing changed: the published repository is up to date") == 2
     assert [os.readlink(rocky), os.readlink(al)] == links and manifest.read_text() == text
+    # One target released into the set's OUT would adopt the whole tree: refused, untouched.
+    refused = run_cli(
+        "release",
+        app.path,
+        "--out",
+        out,
+        "--target",
+        "rocky-9",
+        "--cache-dir",
+        tmp_path / "c",
+        expect=2,
+    )
+    assert "holds a release of several targets (amazonlinux-2023-x86_64, rocky-9-x86_64)" in (
+        refused.output
+    )
+    assert [os.readlink(rocky), os.readlink(al)] == links and not out.is_symlink()
 
 
 @needs_root
