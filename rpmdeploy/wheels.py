@@ -40,6 +40,7 @@ from packaging.utils import parse_wheel_filename
 from rpmdeploy._run import isolated_pip_env, run
 from rpmdeploy.cache import Cache, stable_key
 from rpmdeploy.confine import confined, interpreter_dirs
+from rpmdeploy.diagnose import conflict_message
 from rpmdeploy.errors import BuildError
 from rpmdeploy.fetch import Artifact, FetchOptions, fetch_artifacts
 from rpmdeploy.metadata import wheel_is_pure
@@ -144,7 +145,7 @@ def _prepare(
     except BuildException as exc:
         raise BuildError(f"{name}: invalid build configuration in sdist: {exc}") from None
     requires = sorted(static)
-    python = _build_env_python(ctx, requires, log)
+    python = _build_env_python(ctx, requires, log, name)
 
     def backend(python: str) -> ProjectBuilder:
         runner = _runner(log, python, [source, outdir], ctx.cache.root)
@@ -157,7 +158,7 @@ def _prepare(
             # The backend asked for more (setuptools asks for wheel, say): an environment
             # with all of it, and the hooks run there.
             requires = sorted({*requires, *dynamic})
-            python = _build_env_python(ctx, requires, log)
+            python = _build_env_python(ctx, requires, log, name)
             builder = backend(python)
         # prepare_metadata_for_build_wheel; a wheel only if the backend lacks that hook.
         dist_info = Path(builder.metadata_path(outdir))
@@ -369,8 +370,11 @@ def _runner(log: Path, python: str, writable: Sequence[Path], cache: Path):  # t
 # --- build environments ------------------------------------------------------------------------
 
 
-def _build_env_python(ctx: WheelContext, requires: Sequence[str], log: Path) -> str:
-    """A cached venv with ``requires`` installed at their pinned build versions; its python."""
+def _build_env_python(
+    ctx: WheelContext, requires: Sequence[str], log: Path, package: str = ""
+) -> str:
+    """A cached venv with ``requires`` installed at their pinned build versions; its python.
+    ``package``: the sdist that asked for them (named when one is not pinned)."""
     interpreter = _builder_interpreter(ctx.target)
     pins = ctx.build_pins().pins if requires else ()
     pinned = sorted((p.requirement, sorted(p.hashes)) for p in pins)
@@ -379,12 +383,17 @@ def _build_env_python(ctx: WheelContext, requires: Sequence[str], log: Path) -> 
     python = env_dir / "bin" / "python"
     with ctx.cache.lock(f"buildenv-{key}"):
         if not (env_dir / ".complete").exists():
-            _create_build_env(ctx, interpreter, key, requires, log)
+            _create_build_env(ctx, interpreter, key, requires, log, package)
     return str(python)
 
 
 def _create_build_env(
-    ctx: WheelContext, interpreter: str, key: str, requires: Sequence[str], log: Path
+    ctx: WheelContext,
+    interpreter: str,
+    key: str,
+    requires: Sequence[str],
+    log: Path,
+    package: str = "",
 ) -> None:
     # rpmdeploy's own pip serves an env of its own Python version (fast: no ensurepip);
     # another version gets its own pip, which knows which wheels fit it.
@@ -399,7 +408,7 @@ def _create_build_env(
             else [str(python), "-m", "pip"]
         )
         if requires:
-            _install_build_requires(ctx, pip, requires, log, tmp)
+            _install_build_requires(ctx, pip, requires, log, tmp, package)
         (tmp / ".complete").write_text("\n".join(requires) + "\n")
 
 
@@ -411,12 +420,17 @@ def _builder_interpreter(target: Target) -> str:
 
 
 def _install_build_requires(
-    ctx: WheelContext, pip: list[str], requires: Sequence[str], log: Path, env_dir: Path
+    ctx: WheelContext,
+    pip: list[str],
+    requires: Sequence[str],
+    log: Path,
+    env_dir: Path,
+    package: str = "",
 ) -> None:
     """Install ``requires`` from the pinned build dependencies only: every file fetched
     hash-checked, installed with ``--require-hashes`` and no index."""
     build = ctx.build_pins()
-    wanted = _pinned_requirements(build, requires, ctx.target)
+    wanted = _pinned_requirements(build, requires, ctx.target, package)
     (env_dir / "requirements.txt").write_text("".join(wanted))
     # Their own dependencies: pinned and hashed as constraints (pip checks those hashes too).
     (env_dir / "constraints.txt").write_text("".join(_pin_line(p) for p in build.pins))
@@ -437,7 +451,9 @@ def _install_build_requires(
     run(install, log=log, what="installing pinned build requirements", env=isolated_pip_env())
 
 
-def _pinned_requirements(build: PinnedSet, requires: Sequence[str], target: Target) -> list[str]:
+def _pinned_requirements(
+    build: PinnedSet, requires: Sequence[str], target: Target, package: str = ""
+) -> list[str]:
     """Each build requirement as its pin's line (``name[extras]==version --hash=...``)."""
     environment = target.marker_environment()
     chosen: dict[str, tuple[Pin, set[str]]] = {}
@@ -447,10 +463,14 @@ def _pinned_requirements(build: PinnedSet, requires: Sequence[str], target: Targ
             continue
         pin = build.get(req.name)
         if pin is None or not req.specifier.contains(pin.version, prereleases=True):
-            found = "is not pinned" if pin is None else f"does not allow the pinned {pin.version}"
+            if pin is None:
+                found = f"build requirement {text!r} is not pinned"
+            else:  # the one wording of this conflict (rpmdeploy.diagnose)
+                pinned = f"{pin.name}=={pin.version}"
+                found = conflict_message(text, package or "an sdist", pinned)
             sdists = ", ".join(build.pinned_for.sdists) if build.pinned_for else ""
             raise BuildError(
-                f"build requirement {text!r} {found} in {build.source} (pinned for the sdists "
+                f"{found} in {build.source} (pinned for the sdists "
                 f"{sdists or 'none'}): run 'rpmdeploy pin' again (with --no-binary NAME for a "
                 "package you build from its sdist; a requirement its backend asks for at build "
                 "time goes in build-dependencies.in)"

@@ -194,11 +194,6 @@ def test_pin_with_a_relative_app_directory(
 # --- a build backend against the pinned one ----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wheels._pinned_requirements words this check itself; it must use "
-    "rpmdeploy.diagnose.conflict_message (the change is in the #12 helper's report)",
-)
 def test_a_backend_requirement_against_the_pinned_one_is_named(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The sdist's build-system requires setuptools>=999; build-dependencies.txt pins the
     setuptools the sdist asked for when it was pinned (a new sdist put in by hand since)."""
