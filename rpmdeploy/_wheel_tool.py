@@ -310,13 +310,22 @@ def _stays_in_system(path: str) -> bool:
     )
 
 
-def check_elf_files(root: Path, build_prefixes: list[str] | None = None) -> set[str]:
+def check_elf_files(
+    root: Path, build_prefixes: list[str] | None = None, noarch: bool = False
+) -> set[str]:
     """Refuse an RPATH/RUNPATH into the build; return the sonames the buildroot ships.
     ``build_prefixes``: of what was compiled here, the build interpreter's installation,
-    whose lib directory is dropped from search paths first (noted in the log)."""
+    whose lib directory is dropped from search paths first (noted in the log).  ``noarch``:
+    an sdist taken for pure, so any ELF file is refused, naming it (rpm's own noarch check
+    sees only executable files and names none)."""
     shipped: set[str] = set()
     for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
         installed = "/" + path.relative_to(root).as_posix()
+        if noarch and _is_elf(path):
+            raise SystemExit(
+                f"error: {installed}: compiled code in a package built as noarch (its sdist "
+                "was taken for pure Python): build it from a wheel, or report it"
+            )
         for entry in drop_search_paths(path, build_prefixes or []):
             print(f"note: {installed}: dropped the build interpreter's {entry!r} from its RPATH")
         dynamic = elf_dynamic(path)
@@ -336,6 +345,11 @@ def check_elf_files(root: Path, build_prefixes: list[str] | None = None) -> set[
             shipped.update(dynamic.get(_DT_SONAME, []))
             shipped.add(path.name)
     return {s for s in shipped if _SAFE_SONAME.match(s)}
+
+
+def _is_elf(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(4) == b"\x7fELF"
 
 
 def sonames_pattern(sonames: set[str]) -> str:
@@ -370,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("--filelist", type=Path, required=True)
     i.add_argument("--sonames", type=Path)
     i.add_argument("--build-python", help="the interpreter that compiled the extensions")
+    i.add_argument("--noarch", action="store_true", help="built as noarch: refuse ELF files")
     args = parser.parse_args(argv)
 
     if args.command == "build-wheel":
@@ -380,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     install_wheel(wheel, args)
     finish_dist_info(args.root, [args.purelib, args.platlib])
     prefixes = interpreter_prefixes(args.build_python) if args.build_python else []
-    sonames = check_elf_files(args.root, prefixes)
+    sonames = check_elf_files(args.root, prefixes, args.noarch)
     if args.sonames is not None:
         args.sonames.write_text(sonames_pattern(sonames) + "\n")
     licenses = _license_basenames(wheel)
