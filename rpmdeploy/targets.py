@@ -199,12 +199,16 @@ def find_python(version: str, extra: tuple[str, ...] = ()) -> list[str]:
     ``extra`` candidates come first.  pyenv's shims answer only for the selected version,
     so pyenv's installs are looked at directly.
     """
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    installed = sorted(str(p) for p in pyenv.glob(f"{version}.*/bin/python{version}"))
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    installed = sorted(str(p) for p in (root / "versions").glob(f"{version}.*/bin/python{version}"))
+    shims = f"{root / 'shims'}{os.sep}"
     found = []
     for candidate in (*extra, f"python{version}", *installed):
         path = shutil.which(candidate)
-        if path and path not in found and python_version_of(path) == version:
+        # A shim costs a pyenv run (0.1 s) to say what the installs above say directly.
+        if path is None or path in found or (installed and path.startswith(shims)):
+            continue
+        if python_version_of(path) == version:
             found.append(path)
     return found
 

@@ -123,13 +123,17 @@ def bytecode_python(target: Target) -> str | None:
     if running == target.python_version:
         return sys.executable
     extra = (target.interpreter,) if target.is_host else ()
-    for python in find_python(target.python_version, extra):
-        try:
-            found = capture([python, "-c", "import sys; print(sys.executable)"], what="python")
-            return found.strip()
-        except RpmdeployError:
-            continue
-    return None
+    found = find_python(target.python_version, extra)
+    if not found:
+        return None
+    if f"{os.sep}shims{os.sep}" not in found[0]:
+        # Compiling needs only the interpreter and its stdlib: the file it resolves to
+        # serves (a venv's site-packages are not needed), without running it again.
+        return os.path.realpath(found[0])
+    try:  # a pyenv shim: a script, so ask the interpreter behind it
+        return capture([found[0], "-c", "import sys; print(sys.executable)"], what="python").strip()
+    except RpmdeployError:
+        return None
 
 
 def source_rpm(request: BuildRequest, workdir: Path, payload: str, log: Path) -> Path:
