@@ -29,13 +29,14 @@ DNF_PACKAGES := rpm-build rpm-sign createrepo_c python3-rpm python3-devel gcc dn
 APT_TEST_PACKAGES := puppet systemd make chromium
 DNF_TEST_PACKAGES := puppet systemd make chromium
 
-.PHONY: help rpms test lint bench bench-mock bench-copr clean system-deps test-system-deps venv test-venv test-deps
+.PHONY: help rpms test lint bench bench-sdists bench-mock bench-copr clean system-deps test-system-deps venv test-venv test-deps
 
 help:
 	@echo "make rpms     release $(APP) into $(OUT) (TARGET=NAME JOBS=$(JOBS) SIGN=KEYID BASE_URL=URL)"
 	@echo "make test     lint, type checks and the test suite (PYTEST_ARGS=...)"
 	@echo "make lint     ruff and mypy only"
 	@echo "make bench    benchmarks: rpms against plain rpmbuild, pin against uv and pip-compile"
+	@echo "make bench-sdists nine sdists against pyp2spec's workflow; rocky-9 from wheels vs host (PyPI)"
 	@echo "make bench-mock   the mock builder against plain mock --rebuild (needs mock)"
 	@echo "make bench-copr   the copr builder's own overhead against the stand-in Copr (fake builds)"
 	@echo "make clean    remove $(OUT) and build leftovers"
@@ -55,6 +56,12 @@ lint: test-venv
 bench: test-venv test-deps
 	$(BIN)/python bench/bench_rpms.py
 	$(BIN)/python bench/bench_pin.py
+
+# Each sdist built once: nine common sdists against Fedora's pyp2spec workflow, and a rocky-9
+# release from manylinux wheels against the same for the host (both need PyPI).
+bench-sdists: test-venv test-deps
+	$(BIN)/python bench/bench_sdists.py
+	$(BIN)/python bench/bench_rpms.py targets
 
 # The mock builder against plain `mock --rebuild` per package (needs mock).
 bench-mock: test-venv test-deps
