@@ -273,7 +273,9 @@ no_binary_options = _options(
         multiple=True,
         metavar="NAME",
         help="Build NAME from its sdist instead of a wheel (repeatable; ':all:' for every "
-        "package). Adds to [rpms] no-binary in APP_DIR/rpmdeploy.toml.",
+        "package), besides [rpms] no-binary in APP_DIR/rpmdeploy.toml. `pin` records the "
+        "sdists it pinned in build-dependencies.txt; `rpms` and `release` build those from "
+        "their sdists too.",
     ),
     click.option("--sdist", "all_sdists", is_flag=True, help="Same as --no-binary :all:."),
 )

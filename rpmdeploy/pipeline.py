@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from packaging.utils import canonicalize_name
+
 from rpmdeploy import __version__, buildcache, elfcheck, licenses, pynames, scheduler
 from rpmdeploy.app import mapping_distro
 from rpmdeploy.appmodel import App
@@ -193,7 +195,11 @@ def build_session(
     if fetch and app.pins.pins:
         progress.stage(f"fetching {len(app.pins.pins)} pinned artifacts (hash-checked, cached)")
         artifacts = fetch_artifacts(
-            app.pins, options.target, options.fetch, options.cache, logs / "fetch.log"
+            app.pins,
+            options.target,
+            _fetch_options(app, options),
+            options.cache,
+            logs / "fetch.log",
         )
     in_target = builder_class(options.builder).capabilities.in_target
     build_pins = _build_pins(app) if fetch and in_target else ()
@@ -222,6 +228,17 @@ def build_session(
         finally:
             for workdir in list(session.workdirs):
                 shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _fetch_options(app: App, options: RpmsOptions) -> FetchOptions:
+    """The run's no-binary set plus the sdists ``rpmdeploy pin`` recorded in
+    build-dependencies.txt: what was pinned as an sdist (``pin --no-binary``) is built from
+    it, as its pinned build dependencies were resolved for, even when not asked again."""
+    record = app.build_pins.pinned_for if app.build_pins is not None else None
+    if record is None or not record.sdists:
+        return options.fetch
+    names = {canonicalize_name(s.split("==", 1)[0]) for s in record.sdists}
+    return dataclasses.replace(options.fetch, no_binary=options.fetch.no_binary | names)
 
 
 def _build_pins(app: App) -> tuple[Pin, ...]:

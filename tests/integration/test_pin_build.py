@@ -80,6 +80,9 @@ def test_no_binary_pins_the_backend_of_a_forced_sdist(app_factory, tmp_path: Pat
     (app.path / "rpmdeploy.toml").unlink()
     app.pin("--find-links", links, "--sdist")
     assert read_build_pins(app.path).pinned_for.sdists == ("delta==2.0",)  # type: ignore[union-attr]
+    # rpms follows the record: delta from its sdist without being told again.
+    built = run_cli("rpms", app.path, "--out", tmp_path / "out", "--cache-dir", tmp_path / "c")
+    assert "compiled from sdists (1): python3-delta;" in built.output
 
 
 def test_forcing_an_sdist_that_does_not_exist(app_factory) -> None:  # type: ignore[no-untyped-def]
