@@ -305,6 +305,7 @@ def _no_binary(no_binary: tuple[str, ...], all_sdists: bool) -> tuple[str, ...]:
 )
 @no_binary_options
 @target_options
+@cache_dir_option
 @format_option
 @reports_errors
 def pin(
@@ -321,6 +322,7 @@ def pin(
     all_sdists: bool,
     target: str | None,
     python: str | None,
+    cache_dir: str | None,
     output_format: str,
 ) -> None:
     """Compile APP_DIR/dependencies.in into a pinned, hashed APP_DIR/dependencies.txt, and the
@@ -342,6 +344,7 @@ def pin(
         python=python,
         resolver=resolver,
         no_binary=_no_binary(no_binary, all_sdists),
+        cache_dir=cache_dir,
     )
     index = IndexOptions(index_url, extra_index_url, find_links, no_index)
     job = settings.pin_job(resolved, index, upgrade, upgrade_package)

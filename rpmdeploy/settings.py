@@ -17,6 +17,7 @@ line or the environment, to the working directory.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -448,7 +449,9 @@ def pin_job(
         None if is_host else resolved["python"],
         cache.dir("tools"),
     )
-    return PinJob(target, options, cache.dir("logs") / f"pin-{os.getpid()}.log")
+    # Named by time like the run directories of rpms and release, beside them.
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return PinJob(target, options, cache.dir("logs") / f"pin-{stamp}-{os.getpid()}.log")
 
 
 def release_options(

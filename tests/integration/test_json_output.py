@@ -72,12 +72,15 @@ def test_pin_json(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyp
     app: AppDir = app_factory("delta\n")
     links = tmp_path / "links"  # a newer delta, for an upgrade
     links.mkdir()
-    first = document(app.pin("--format", "json").output)
+    first = document(app.pin("--format", "json", "--cache-dir", tmp_path / "pc").output)
     assert first["kind"] == "pin" and first["ok"] is True
     assert first["pinned"] == str(app.pinned) and first["build"] == str(app.build_pinned)
     assert first["target"] == "host" and first["resolver"] == "uv"
     assert first["python"].count(".") == 2 and first["platform"].startswith(("x86_64", "aarch64"))
     assert first["logs"] and Path(first["logs"]).is_file()
+    # in the cache it was given, named by time like every run's logs
+    assert Path(first["logs"]).parent == tmp_path / "pc" / "logs"
+    assert Path(first["logs"]).name.startswith(("pin-20", "pin-21"))
     assert first["changes"]["added"] == [{"name": "delta", "version": "2.0", "extras": []}]
     assert first["changes"]["counts"] == {
         "added": 1,
