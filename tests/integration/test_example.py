@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from importlib import resources
 from pathlib import Path
 
+import jsonschema
 import pytest
 import rpm
 from click.testing import Result
@@ -38,6 +40,8 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
             "--cache-dir",
             root / "cache",
             "--lint",
+            "--format",
+            "json",
         )
     finally:
         if saved is not None:
@@ -68,6 +72,22 @@ def test_example_app_release_and_gunicorn(released: tuple[Path, Result], tmp_pat
         root, "hello-wsgi", "/hello/%3Cworld%3E", python=pythons[0], RPMDEPLOY_WORKERS="1"
     )
     assert body == "<p>Hello, &lt;world&gt;!</p>"
+
+
+def test_example_release_json_follows_the_schema(released: tuple[Path, Result]) -> None:
+    """CI reads `release --format json`: one document on stdout, valid against the shipped
+    schema, saying what was built from where and what verification proved."""
+    repo, result = released
+    doc = json.loads(result.stdout)
+    schema = resources.files("rpmdeploy").joinpath("data", "report.schema.json").read_text()
+    jsonschema.validate(doc, json.loads(schema))
+    assert doc["kind"] == "release" and doc["ok"] is True
+    assert doc["repository"]["path"] == str(repo)
+    by_name = {p["name"]: p for p in doc["packages"]}
+    assert by_name["python3-markupsafe"]["source"] == "wheel"  # a manylinux wheel for EL9
+    assert by_name["python3-itsdangerous"]["source"] == "sdist"  # [rpms] no-binary
+    assert by_name["hello-wsgi"]["nevr"] == "hello-wsgi-1.0.0-1.el9"
+    assert doc["verification"]["proven"]["installed"]
 
 
 def test_example_app_is_rpmlint_clean(released: tuple[Path, Result], tmp_path: Path) -> None:
