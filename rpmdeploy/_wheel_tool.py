@@ -92,9 +92,12 @@ def install_wheel(wheel: Path, args: argparse.Namespace) -> None:
 # Run by the target's interpreter (Python 3.6 and later: no newer syntax): compiles every .py
 # file under the site directories as installer does (compileall.compile_file, levels 0 and 1,
 # the installed path embedded); SOURCE_DATE_EPOCH (set by rpmbuild) makes the .pyc files
-# hash-based, as installer's are.
+# hash-based, as installer's are.  Level 1 differs from level 0 only by dropping assert
+# statements and code under __debug__: a source with neither compiles to the same bytes, so
+# its level-1 file is the level-0 file, hard-linked (as the spec's %install links identical
+# levels anyway) instead of compiled a second time.
 _COMPILE = """
-import compileall, os, sys
+import compileall, importlib.util, os, sys
 version, root, libdirs = sys.argv[1], sys.argv[2], sys.argv[3:]
 running = "%d.%d" % sys.version_info[:2]
 if running != version:
@@ -104,11 +107,20 @@ for libdir in libdirs:
         dirnames.sort()
         installed = "/" + os.path.relpath(dirpath, root)
         for name in sorted(filenames):
-            if name.endswith(".py"):
-                for level in (0, 1):
-                    compileall.compile_file(
-                        os.path.join(dirpath, name), ddir=installed, quiet=1, optimize=level
-                    )
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(dirpath, name)
+            compileall.compile_file(path, ddir=installed, quiet=1, optimize=0)
+            with open(path, "rb") as f:
+                source = f.read()
+            plain = importlib.util.cache_from_source(path)
+            opt1 = importlib.util.cache_from_source(path, optimization=1)
+            if b"assert" in source or b"__debug__" in source or not os.path.exists(plain):
+                compileall.compile_file(path, ddir=installed, quiet=1, optimize=1)
+            else:
+                if os.path.exists(opt1):
+                    os.unlink(opt1)
+                os.link(plain, opt1)
 """
 
 

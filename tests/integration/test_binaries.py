@@ -259,6 +259,23 @@ def test_wheel_tool_compiles_bytecode_with_the_targets_interpreter(tmp_path: Pat
     for pyc in cache.iterdir():
         shown = subprocess.run([python, "-c", read, pyc], capture_output=True, text=True)
         assert shown.stdout.split() == ["True", f"{site}/pkg/__init__.py"], shown.stderr
+    # An assert makes level 1 differ: compiled twice.  A module with neither assert nor
+    # __debug__ compiles to the same bytes at both levels: its level-1 file is a hard link
+    # to the level-0 one, byte-identical to what compiling it at level 1 gives.
+    plain, opt1 = cache / "__init__.cpython-39.pyc", cache / "__init__.cpython-39.opt-1.pyc"
+    assert plain.read_bytes() != opt1.read_bytes() and plain.stat().st_ino != opt1.stat().st_ino
+    (package / "plain.py").write_text("def g():\n    return 2\n")
+    assert wheel_tool.compile_bytecode(root, [site], "3.9", env)
+    plain, opt1 = cache / "plain.cpython-39.pyc", cache / "plain.cpython-39.opt-1.pyc"
+    assert plain.stat().st_ino == opt1.stat().st_ino
+    linked = opt1.read_bytes()
+    opt1.unlink()
+    direct = (
+        "import py_compile, sys; py_compile.compile(sys.argv[1], optimize=1, dfile=sys.argv[2])"
+    )
+    dfile = f"{site}/pkg/plain.py"
+    subprocess.run([python, "-c", direct, package / "plain.py", dfile], check=True)
+    assert opt1.read_bytes() == linked
 
     with pytest.raises(SystemExit, match="compiling bytecode"):
         wheel_tool.compile_bytecode(root, [site], "3.8", env)
