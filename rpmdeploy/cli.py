@@ -765,8 +765,15 @@ def map_externals(app_dir: Path, distro: str | None, fmt: str, strict: bool) -> 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", "app_name", metavar="NAME", help="The app's name [the directory's].")
+@click.option(
+    "--target",
+    "-t",
+    metavar="NAME",
+    help="The distribution the RPMs are for, written as [rpms] target (see `rpmdeploy "
+    "targets`) [left to choose in rpmdeploy.toml].",
+)
 @reports_errors
-def init(directory: Path, app_name: str | None) -> None:
+def init(directory: Path, app_name: str | None, target: str | None) -> None:
     """Create DIRECTORY as a new app directory following the WSGI deployment standard.
 
     Writes dependencies.in, an empty external-dependencies.txt, bin/wsgiapp (a WSGI
@@ -775,11 +782,22 @@ def init(directory: Path, app_name: str | None) -> None:
     """
     from rpmdeploy.skeleton import init_app
 
-    for path in init_app(directory, app_name):
+    for path in init_app(directory, app_name, target):
         click.echo(f"wrote {path}", err=True)
-    click.echo(
-        f"next: edit {directory / 'dependencies.in'}, then `rpmdeploy pin {directory}`", err=True
-    )
+    steps = [f"edit {directory / 'dependencies.in'}"]
+    if target is None and not _rpm_host():
+        steps.append(f"name your servers' distribution in {directory / 'rpmdeploy.toml'}")
+    click.echo(f"next: {', '.join(steps)}, then `rpmdeploy pin {directory}`", err=True)
+
+
+def _rpm_host() -> bool:
+    """Whether this machine is an RPM distribution (then ``host`` is the default target)."""
+    from rpmdeploy.distributions import OS_RELEASE, host_distribution
+
+    try:
+        return host_distribution(OS_RELEASE).is_target
+    except RpmdeployError:
+        return False
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name
 
 from rpmdeploy.errors import UsageError
 from rpmdeploy.render import render
+from rpmdeploy.targets import resolve_target
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
 #: file in the app directory -> template, and whether it is executable.
@@ -32,10 +33,12 @@ FILES = (
 class Skeleton:
     name: str
     directory: str
+    target: str | None = None  # written as [rpms] target; None: left commented out
 
 
-def init_app(directory: Path, name: str | None = None) -> list[Path]:
-    """Write a new app directory; refuse one that exists and is not empty."""
+def init_app(directory: Path, name: str | None = None, target: str | None = None) -> list[Path]:
+    """Write a new app directory; refuse one that exists and is not empty.  ``target`` (a
+    name ``rpmdeploy targets`` lists) becomes its ``[rpms] target``."""
     if any(ord(c) < 32 for c in str(directory)):
         raise UsageError(f"invalid directory name {str(directory)!r}")
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
@@ -43,7 +46,9 @@ def init_app(directory: Path, name: str | None = None) -> list[Path]:
     app_name = canonicalize_name(name or directory.resolve().name)
     if not _NAME.match(app_name):
         raise UsageError(f"invalid app name {app_name!r}: use letters, digits, '.', '_', '-'")
-    context = Skeleton(app_name, str(directory))
+    if target is not None:
+        resolve_target(target)  # a UsageError naming the choices for an unknown one
+    context = Skeleton(app_name, str(directory), target)
     written = []
     for relative, template, executable in FILES:
         path = directory / relative
