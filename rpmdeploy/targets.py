@@ -189,8 +189,19 @@ def host_target(interpreter: str) -> Target:
         python_full_version=out,
         interpreter=interpreter if interpreter.startswith("/") else path,
         arch=host_arch(),
+        dist=_host_dist(),
         is_host=True,
     )
+
+
+def _host_dist() -> str:
+    """The dist tag of this machine's release where it is an RPM distribution rpmdeploy
+    knows (``.el9`` on Rocky 9: the names that differ per release follow it), else ""."""
+    try:
+        row = distributions.host_distribution(distributions.OS_RELEASE)
+    except RpmdeployError:
+        return ""
+    return (row.dist or "") if row.is_target else ""
 
 
 def find_python(version: str, extra: tuple[str, ...] = ()) -> list[str]:

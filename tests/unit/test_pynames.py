@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rpmdeploy import pynames
@@ -47,6 +49,26 @@ def test_names_that_differ_between_releases() -> None:
     assert pynames.binary_name("pyzmq", resolve_target("almalinux-10")) == "python3-pyzmq"
     assert pynames.previous_name("pyzmq", EL9) == "python3-pyzmq"
     assert pynames.previous_name("pyzmq", FEDORA) is None
+
+
+def test_the_host_target_names_as_its_own_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a Rocky 9 host, `--target host` takes EL9's dist tag and so EL9's names; on a host
+    that is no RPM distribution (Debian) it has none and Fedora's names."""
+    from rpmdeploy import distributions
+    from rpmdeploy.targets import SYSTEM_PYTHON, host_target
+
+    rocky = tmp_path / "os-release"
+    rocky.write_text('ID=rocky\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.4"\n')
+    monkeypatch.setattr(distributions, "OS_RELEASE", rocky)
+    host = host_target(SYSTEM_PYTHON)
+    assert host.dist == ".el9" and pynames.binary_name("pyzmq", host) == "python3-zmq"
+    debian = tmp_path / "os-release-debian"
+    debian.write_text('ID=debian\nVERSION_ID="12"\n')
+    monkeypatch.setattr(distributions, "OS_RELEASE", debian)
+    host = host_target(SYSTEM_PYTHON)
+    assert host.dist == "" and pynames.binary_name("pyzmq", host) == "python3-pyzmq"
 
 
 def test_previous_name_only_when_renamed() -> None:
