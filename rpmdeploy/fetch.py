@@ -24,7 +24,8 @@ from rpmdeploy import diagnose
 from rpmdeploy._run import isolated_pip_env, log_tail, output_since, run
 from rpmdeploy.cache import Cache, sha256_file, stable_key
 from rpmdeploy.errors import FetchError
-from rpmdeploy.indexes import check_reachable, download, find_sdist, project_name
+from rpmdeploy.filenames import project_name
+from rpmdeploy.indexes import check_reachable, download, find_sdist
 from rpmdeploy.pin import ALL, Pin, PinnedSet
 from rpmdeploy.targets import Target
 

@@ -22,18 +22,11 @@ from html.parser import HTMLParser
 from http.client import HTTPException
 from pathlib import Path
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
 from packaging.version import Version
 
 from rpmdeploy.cache import sha256_file
 from rpmdeploy.errors import FetchError
+from rpmdeploy.filenames import artifact_key, project_name
 from rpmdeploy.pin import IndexOptions, Pin
 
 _TIMEOUT = 60
@@ -119,11 +112,8 @@ def download(found: Found, dest: Path) -> Path:
 
 
 def _is_sdist_of(filename: str, pin: Pin) -> bool:
-    try:
-        name, version = parse_sdist_filename(filename)
-    except InvalidSdistFilename:
-        return False
-    return name == pin.name and version == Version(pin.version)
+    key = None if filename.endswith(".whl") else artifact_key(filename)
+    return key == (pin.name, Version(pin.version))
 
 
 def _candidates(pin: Pin, index: IndexOptions, base: Path | None) -> Iterator[Found]:
@@ -198,16 +188,6 @@ def _html_links(text: str) -> list[tuple[str, str]]:
         sha256 = fragment.removeprefix("sha256=") if fragment.startswith("sha256=") else ""
         links.append((href, sha256))
     return links
-
-
-def project_name(filename: str) -> NormalizedName | None:
-    """The canonical project name of a wheel or sdist file name, or None for anything else."""
-    try:
-        if filename.endswith(".whl"):
-            return canonicalize_name(parse_wheel_filename(filename)[0])
-        return canonicalize_name(parse_sdist_filename(filename)[0])
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
 
 
 def _open(url: str, accept: str = "*/*", timeout: float = _TIMEOUT):  # type: ignore[no-untyped-def]

@@ -31,12 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
     NormalizedName,
     canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
 )
 from packaging.version import InvalidVersion, Version
 
@@ -45,6 +41,7 @@ from rpmdeploy._run import isolated_pip_env, output_since, run
 from rpmdeploy.cache import sha256_file
 from rpmdeploy.confine import confined, interpreter_dirs
 from rpmdeploy.errors import PinError
+from rpmdeploy.filenames import artifact_key
 from rpmdeploy.pin import ALL, IN_FILE, PINNED_FILE, IndexOptions, Pin, PinnedFor, PinOptions
 from rpmdeploy.targets import Target
 
@@ -203,7 +200,7 @@ def complete_hashes(text: str, links: Sequence[Path]) -> str:
     files: dict[tuple[NormalizedName, Version], list[Path]] = {}
     for link in links:
         for path in sorted(link.iterdir()):
-            key = _artifact_key(path.name)
+            key = artifact_key(path.name)
             if key is not None and path.is_file():
                 files.setdefault(key, []).append(path)
     out: list[str] = []
@@ -219,17 +216,6 @@ def complete_hashes(text: str, links: Sequence[Path]) -> str:
         else:
             out.append(line)
     return "\n".join(out).rstrip("\n") + "\n"
-
-
-def _artifact_key(filename: str) -> tuple[NormalizedName, Version] | None:
-    try:
-        if filename.endswith(".whl"):
-            name, version, _, _ = parse_wheel_filename(filename)
-        else:
-            name, version = parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-    return canonicalize_name(name), version
 
 
 def _with_hashes(
