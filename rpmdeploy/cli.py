@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from rpmdeploy import __version__, builders, settings
+from rpmdeploy import __version__, builders, distributions, settings
 from rpmdeploy.cache import Cache, default_cache_dir
 from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.pin import ALL, RESOLVERS, IndexOptions
@@ -785,19 +785,9 @@ def init(directory: Path, app_name: str | None, target: str | None) -> None:
     for path in init_app(directory, app_name, target):
         click.echo(f"wrote {path}", err=True)
     steps = [f"edit {directory / 'dependencies.in'}"]
-    if target is None and not _rpm_host():
+    if target is None and distributions.host_rpm_release() is None:
         steps.append(f"name your servers' distribution in {directory / 'rpmdeploy.toml'}")
     click.echo(f"next: {', '.join(steps)}, then `rpmdeploy pin {directory}`", err=True)
-
-
-def _rpm_host() -> bool:
-    """Whether this machine is an RPM distribution (then ``host`` is the default target)."""
-    from rpmdeploy.distributions import OS_RELEASE, host_distribution
-
-    try:
-        return host_distribution(OS_RELEASE).is_target
-    except RpmdeployError:
-        return False
 
 
 @cli.command()

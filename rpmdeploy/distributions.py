@@ -514,6 +514,17 @@ def parse_os_release(text: str) -> dict[str, str]:
     return fields
 
 
+def host_rpm_release() -> Distribution | None:
+    """This machine's release when it is an RPM distribution rpmdeploy knows (then ``host``
+    is a real target: the default one, with its dist tag), else None (Debian, an unknown or
+    unreadable ``/etc/os-release``)."""
+    try:
+        row = host_distribution(OS_RELEASE)
+    except UsageError:
+        return None
+    return row if row.is_target else None
+
+
 def host_distribution(os_release: Path = OS_RELEASE) -> Distribution:
     """This machine's release, from ``os_release``, with ``arch`` set to ``host_arch()``."""
     try:

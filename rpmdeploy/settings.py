@@ -264,11 +264,7 @@ def target_name(resolved: Resolved) -> str:
     name: str | None = resolved["target"]
     if name:
         return name
-    try:
-        rpm_host = distributions.host_distribution(distributions.OS_RELEASE).is_target
-    except UsageError:
-        rpm_host = False
-    if rpm_host:
+    if distributions.host_rpm_release() is not None:
         return "host"
     raise UsageError(
         "no target: this machine is not an RPM distribution, so name the one the RPMs are "

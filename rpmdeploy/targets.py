@@ -197,11 +197,8 @@ def host_target(interpreter: str) -> Target:
 def _host_dist() -> str:
     """The dist tag of this machine's release where it is an RPM distribution rpmdeploy
     knows (``.el9`` on Rocky 9: the names that differ per release follow it), else ""."""
-    try:
-        row = distributions.host_distribution(distributions.OS_RELEASE)
-    except RpmdeployError:
-        return ""
-    return (row.dist or "") if row.is_target else ""
+    row = distributions.host_rpm_release()
+    return (row.dist or "") if row is not None else ""
 
 
 def find_python(version: str, extra: tuple[str, ...] = ()) -> list[str]:
