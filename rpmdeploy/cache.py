@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,6 +56,16 @@ class Cache:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    # Logs of a run are named by the time it started, so "the run an hour ago" is easy to
+    # find under logs/: a directory for a run of rpms or release, one file for pin or verify.
+    def new_log_dir(self, kind: str = "run") -> Path:
+        """A new directory ``logs/KIND-YYYYmmdd-HHMMSS-XXXXXXXX/``."""
+        return Path(tempfile.mkdtemp(prefix=f"{kind}-{_stamp()}-", dir=self.dir("logs")))
+
+    def new_log_file(self, kind: str) -> Path:
+        """The path ``logs/KIND-YYYYmmdd-HHMMSS-PID.log`` (not created)."""
+        return self.dir("logs") / f"{kind}-{_stamp()}-{os.getpid()}.log"
+
     def read_json(self, *parts: str) -> dict[str, Any] | None:
         path = self.root.joinpath(*parts)
         try:
@@ -95,3 +106,7 @@ class Cache:
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S")

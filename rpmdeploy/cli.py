@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from rpmdeploy import __version__, builders, distributions, settings
-from rpmdeploy.cache import Cache, default_cache_dir
 from rpmdeploy.errors import RpmdeployError
 from rpmdeploy.pin import ALL, RESOLVERS, IndexOptions
 from rpmdeploy.targets import Target
@@ -721,10 +720,8 @@ def verify(repo_dir: Path, key: Path | None, cache_dir: str | None, output_forma
     from rpmdeploy.release import verify_published
 
     # No app directory here, so no rpmdeploy.toml: the option, then RPMDEPLOY_CACHE_DIR.
-    where = cache_dir or os.environ.get("RPMDEPLOY_CACHE_DIR")
-    cache = Cache(Path(os.path.abspath(where)) if where else default_cache_dir())
-    log = cache.dir("logs") / f"verify-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    report = verify_published(repo_dir, log, key)
+    cache = settings.cache_at(cache_dir or os.environ.get("RPMDEPLOY_CACHE_DIR"))
+    report = verify_published(repo_dir, cache.new_log_file("verify"), key)
     if output_format == "json":
         _json(jsonreport.verify(report))
     else:

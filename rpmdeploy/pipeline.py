@@ -256,9 +256,7 @@ def published(outcomes: Sequence[PackageOutcome]) -> list[PackageOutcome]:
 
 def run_log_dir(options: RpmsOptions) -> Path:
     """A directory for the logs of one run that are not a package's own (fetch, repo)."""
-    # Named by time, so the logs of "the run an hour ago" are easy to find.
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return Path(tempfile.mkdtemp(prefix=f"run-{stamp}-", dir=options.cache.dir("logs")))
+    return options.cache.new_log_dir()
 
 
 def build_rpms(

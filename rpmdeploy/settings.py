@@ -17,7 +17,6 @@ line or the environment, to the working directory.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -318,8 +317,12 @@ def target_of(resolved: Resolved) -> Target:
 
 
 def cache_of(resolved: Resolved) -> Cache:
-    """The cache: an absolute path, since sdist builds run in other directories."""
-    path = resolved["cache_dir"]
+    return cache_at(resolved["cache_dir"])
+
+
+def cache_at(path: str | None) -> Cache:
+    """The cache at ``path`` [the default one]: an absolute path, since sdist builds run in
+    other directories."""
     return Cache(Path(os.path.abspath(path)) if path else default_cache_dir())
 
 
@@ -445,9 +448,7 @@ def pin_job(
         None if is_host else resolved["python"],
         cache.dir("tools"),
     )
-    # Named by time like the run directories of rpms and release, beside them.
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return PinJob(target, options, cache.dir("logs") / f"pin-{stamp}-{os.getpid()}.log")
+    return PinJob(target, options, cache.new_log_file("pin"))
 
 
 def release_options(
