@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,14 @@ def run_cli(*args: str | os.PathLike[str], expect: int | None = 0) -> Result:
     if expect is not None:
         assert result.exit_code == expect, f"exit {result.exit_code}\n{result.output}"
     return result
+
+
+def log_path(output: str) -> Path:
+    """The first ``log: PATH`` in a command's output (a FAILED line's own log, when given
+    the output from that line on)."""
+    found = re.search(r"log: (\S+)", output)
+    assert found is not None, output
+    return Path(found.group(1))
 
 
 def build_package(

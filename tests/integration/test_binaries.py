@@ -14,7 +14,6 @@ import ctypes
 import dataclasses
 import hashlib
 import io
-import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -26,6 +25,7 @@ from helpers import (
     BuiltApp,
     deps,
     file_names,
+    log_path,
     read_header,
     run_cli,
 )
@@ -139,7 +139,7 @@ def test_binary_wheel_ships_as_built_with_truthful_dependencies(
 def test_rpath_into_a_build_directory_is_refused(app_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, out, result = build(app_factory, tmp_path, "/tmp/build/lib", expect=1)
     assert "FAILED python3-binpkg 1.0" in result.output
-    log = Path(re.search(r"log: (\S+)", result.output).group(1))  # type: ignore[union-attr]
+    log = log_path(result.output)
     text = log.read_text()
     assert f"{PLATLIB}/{EXT}: RPATH '/tmp/build/lib'" in text or (
         f"{PLATLIB}/{EXT}: RUNPATH '/tmp/build/lib'" in text

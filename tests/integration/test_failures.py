@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from helpers import AppDir, make_wheel, run_cli
+from helpers import AppDir, log_path, make_wheel, run_cli
 
 
 def pinned_app(app_factory, requirements: str) -> AppDir:  # type: ignore[no-untyped-def]
@@ -25,7 +25,7 @@ def test_a_failing_sdist_does_not_hide_the_others(app_factory, tmp_path: Path) -
     # Its sdist is built once, by rpmbuild: the failure names that build and its cause.
     assert "python3-broken 1.0: rpmbuild of python3-broken 1.0 failed" in failure
     assert "this package refuses to build" in failure
-    log = Path(re.search(r"log: (\S+)", result.output.split("FAILED", 1)[1]).group(1))  # type: ignore[union-attr]
+    log = log_path(result.output.split("FAILED", 1)[1])
     assert "this package refuses to build" in log.read_text()
     assert not out.exists(), "nothing is published when a package failed"
     assert "Traceback" not in result.output
@@ -69,7 +69,7 @@ def test_wheel_with_escaping_paths_is_refused(app_factory, tmp_path: Path) -> No
     result = run_cli("rpms", app.path, "--out", out, "--cache-dir", tmp_path / "cache", expect=1)
     assert "FAILED python3-sneaky 1.0" in result.output
     assert "refusing file name '../../../etc/cron.d/sneaky'" in result.output
-    log = Path(re.search(r"log: (\S+)", result.output).group(1))  # type: ignore[union-attr]
+    log = log_path(result.output)
     assert "refusing file name" in log.read_text()  # the package's log says why too
     assert not out.exists()
 

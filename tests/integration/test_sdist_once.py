@@ -18,7 +18,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from helpers import AppDir, file_names, read_header, run_cli
+from helpers import AppDir, file_names, log_path, read_header, run_cli
 
 from rpmdeploy.confine import interpreter_dirs
 from rpmdeploy.errors import MetadataError
@@ -202,8 +202,7 @@ def test_a_pure_guess_that_compiles_cannot_ship(app_factory, tmp_path: Path) -> 
     out, output = build(app, tmp_path, expect=1)
     failure = next(ln for ln in output.splitlines() if ln.startswith("FAILED"))
     assert "python3-oncehidden 1.0" in failure
-    log_path = Path(re.search(r"log: (\S+)", output.split("FAILED", 1)[1]).group(1))  # type: ignore[union-attr]
-    log = log_path.read_text()
+    log = log_path(output.split("FAILED", 1)[1]).read_text()
     assert "pure (noarch): no compiled sources" in log
     assert "_hidden" in failure and "compiled code in a package built as noarch" in failure
     assert "compiled code in a package built as noarch" in log

@@ -19,6 +19,7 @@ from helpers import (
     deps,
     file_names,
     install_into_root,
+    log_path,
     python_in_root,
     read_header,
     run_cli,
@@ -100,7 +101,7 @@ def test_a_symbol_newer_than_the_targets_glibc_fails_the_build(app_factory, tmp_
     assert f"{extension_path('fitnew')} needs GLIBC_2.36 (arc4random) from libc.so.6" in line
     assert "rocky-9-x86_64 has (glibc 2.34)" in line and "--builder mock" in line
     assert "a wheel that fits it (manylinux_2_34_x86_64 or older)" in line
-    log = Path(re.search(r"log: (\S+)", result.output).group(1))  # type: ignore[union-attr]
+    log = log_path(result.output)
     assert "needs GLIBC_2.36 (arc4random)" in log.read_text()
     assert not out.exists()  # nothing is published when a package fails
 
