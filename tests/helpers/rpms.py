@@ -8,7 +8,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import rpm
+
+from rpmdeploy.targets import Target, host_target
 
 
 def read_header(path: Path) -> rpm.hdr:
@@ -158,3 +161,12 @@ def tree(path: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+def python311_host() -> Target:
+    """The host target, for tests whose hand-built RPMs install into python3.11's
+    site-packages: skips the test on a machine whose python3 is another version."""
+    found = host_target("/usr/bin/python3")
+    if found.python_version != "3.11":
+        pytest.skip("the test packages install into python3.11 site-packages")
+    return found

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import Built, build_rpm, throwaway_key
+from helpers import Built, build_rpm, python311_host, throwaway_key
 
 from rpmdeploy.errors import VerifyError
 from rpmdeploy.repo import public_key_name, publish_repo
 from rpmdeploy.sign import SigningKey
-from rpmdeploy.targets import Target, host_target, resolve_target
+from rpmdeploy.targets import Target, resolve_target
 from rpmdeploy.verify import (
     ImportCheck,
     TargetPythonUnavailable,
@@ -55,10 +55,7 @@ HOST_STATE = [
 
 @pytest.fixture(scope="module")
 def target() -> Target:
-    found = host_target("/usr/bin/python3")
-    if found.python_version != "3.11":
-        pytest.skip("the test packages install into python3.11 site-packages")
-    return found
+    return python311_host()
 
 
 @pytest.fixture(scope="module")

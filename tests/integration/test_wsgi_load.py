@@ -13,12 +13,12 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import Built, build_rpm, install_into_root
+from helpers import Built, build_rpm, install_into_root, python311_host
 
 from rpmdeploy.app import check_wsgi_script
 from rpmdeploy.errors import UsageError, VerifyError
 from rpmdeploy.repo import publish_repo
-from rpmdeploy.targets import Target, host_target
+from rpmdeploy.targets import Target
 from rpmdeploy.verify import (
     VerifyReport,
     base_provides_for,
@@ -83,10 +83,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="dnf --installroot nee
 
 @pytest.fixture(scope="module")
 def target() -> Target:
-    found = host_target("/usr/bin/python3")
-    if found.python_version != "3.11":
-        pytest.skip("the test packages install into python3.11 site-packages")
-    return found
+    return python311_host()
 
 
 @pytest.fixture(scope="module")
