@@ -185,7 +185,11 @@ def _bad_exit(match: re.Match[str], _context: Context, output: str) -> str:
     """rpmbuild's "Bad exit status from ... (%build)": the step, and the last thing the
     step printed that is not a traced command (``+ ...``)."""
     before = output[: match.start()].splitlines()
-    said = [ln.strip() for ln in before if ln.strip() and not ln.startswith("+ ")]
+    said = [
+        ln.strip()
+        for ln in before
+        if ln.strip() and not ln.startswith("+ ") and ln.strip() not in _REPORT_LINES
+    ]
     last = said[-1] if said and not said[-1].startswith("Executing(") else ""
     return f"{match.group('step')} failed{': ' + last if last else ''}"
 
@@ -213,7 +217,14 @@ def _rule(
 
 
 _PIP = "pip"
-_BAD_EXIT = re.compile(r"^error: Bad exit status from \S+ \((?P<step>%\w+)\)", re.MULTILINE)
+# rpmbuild writes "error: Bad exit status ..." to stderr and repeats it under "RPM build
+# errors:"; where stdout and stderr are captured together (mock's build.log) the "error: "
+# prefix can land on a line of its own, so the line may start with either form.
+_BAD_EXIT = re.compile(
+    r"^(?:error: |\s+)?Bad exit status from \S+ \((?P<step>%\w+)\)", re.MULTILINE
+)
+#: Lines of rpmbuild's own error report, never the words of the step that failed.
+_REPORT_LINES = ("error:", "RPM build errors:")
 _BUILDS = "pip uv rpmbuild mock"
 
 #: Most specific first; see the module doc.

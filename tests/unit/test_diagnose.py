@@ -201,6 +201,12 @@ def test_a_bad_exit_status_names_the_step_and_its_last_words() -> None:
         "error: Bad exit status from /var/tmp/rpm-tmp.abc (%install)\n"
     )
     assert diagnose.explain(output, "rpmbuild") == "%install failed: whatever went wrong here"
+    # the same with "error: " split from its line (stdout and stderr captured together)
+    split = (
+        output.replace("error: Bad exit", "error: \nRPM build errors:\nBad exit")
+        + "    Bad exit status from /var/tmp/rpm-tmp.abc (%install)\n"
+    )
+    assert diagnose.explain(split, "rpmbuild") == "%install failed: whatever went wrong here"
 
 
 def test_unknown_output_is_none_and_rules_keep_to_their_tools() -> None:
@@ -234,4 +240,8 @@ def test_tool_of(argv: list[str], tool: str) -> None:
 
 def test_the_failed_step() -> None:
     assert diagnose.failed_step(sample("rpmbuild-backend-fails.txt")) == "%build"
+    # mock's build.log, stdout and stderr captured together: "error: " on a line of its own
+    split = sample("mock-build-split-error.txt")
+    assert "\nerror: \nRPM build errors:\nBad exit status" in split
+    assert diagnose.failed_step(split) == "%build"
     assert diagnose.failed_step(sample("rpmbuild-filenotfound.txt")) is None
