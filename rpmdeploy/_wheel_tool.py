@@ -19,13 +19,16 @@ requirement on another bundled library is not a dependency on the system).
 Bytecode (levels 0 and 1, as Fedora ships it) is compiled by an interpreter of the target's
 Python version: the one running this tool when it is one (mock: the chroot's python3), else
 ``RPMDEPLOY_BYTECODE_PYTHON`` (the host's rpmbuild builder passes the one it found, in the
-environment so that no path of the build machine is written into the spec); without either
-there is no bytecode (the run's summary says so once).
+environment so that no path of the build machine is written into the spec), in a process of
+its own started before the install and handed each module as it is written, so that its
+start-up and compiling overlap installing; without either there is no bytecode (the run's
+summary says so once).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import struct
@@ -34,6 +37,7 @@ import sys
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 # Characters rpm's %files parser treats specially (% starts every macro and directive, and a
 # manifest line is expanded twice; globs, quoting, escapes) or that cannot be written safely
@@ -59,10 +63,16 @@ def check_wheel_paths(wheel: Path) -> None:
                 raise SystemExit(f"error: {wheel.name}: unsafe path in wheel: {name!r}")
 
 
-def install_wheel(wheel: Path, args: argparse.Namespace) -> None:
+def install_wheel(wheel: Path, args: argparse.Namespace, bytecode: Bytecode | None = None) -> None:
+    """Install ``wheel`` into the buildroot.  Bytecode embeds the interpreter's magic number:
+    the running interpreter compiles it (levels 0 and 1) when it is the target's version;
+    otherwise ``bytecode`` (the target's interpreter, already started) is handed each module
+    of the site directories as soon as it is written, and compiles while the rest installs."""
     from installer import install
     from installer.destinations import SchemeDictionaryDestination
+    from installer.records import RecordEntry
     from installer.sources import WheelFile
+    from installer.utils import Scheme
 
     scheme = {
         "purelib": args.purelib,
@@ -72,72 +82,176 @@ def install_wheel(wheel: Path, args: argparse.Namespace) -> None:
         "headers": args.headers,
     }
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    # Bytecode embeds the interpreter's magic number: compile only with the target's version
-    # (another interpreter compiles it after installing, compile_bytecode).
     levels: tuple[int, ...] = (0, 1) if running == args.python_version else ()
-    destination = SchemeDictionaryDestination(
-        scheme,
-        interpreter=args.interpreter,
-        script_kind="posix",
-        bytecode_optimization_levels=levels,
-        destdir=args.root,
-    )
+    options = {
+        "interpreter": args.interpreter,
+        "script_kind": "posix",
+        "bytecode_optimization_levels": levels,
+        "destdir": str(args.root),
+    }
+    if levels or bytecode is None:
+        destination = SchemeDictionaryDestination(scheme, **options)
+    else:
+        libdirs = tuple(d.rstrip("/") + "/" for d in sorted({args.purelib, args.platlib}))
+
+        compiler = bytecode
+
+        class Streaming(SchemeDictionaryDestination):  # installer is imported here, not above
+            def write_to_fs(
+                self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
+            ) -> RecordEntry:
+                entry = super().write_to_fs(scheme, path, stream, is_executable)
+                # Where installer put it (it refused anything outside the scheme's directory).
+                installed = os.path.normpath(os.path.join(self.scheme_dict[scheme], path))
+                if installed.endswith(".py") and installed.startswith(libdirs):
+                    compiler.add(installed)
+                return entry
+
+        destination = Streaming(scheme, **options)
     with WheelFile.open(wheel) as source:
         install(source, destination, additional_metadata={"INSTALLER": b"rpm\n"})
-    if not levels:
-        libdirs = sorted({args.purelib, args.platlib})
-        compile_bytecode(args.root, libdirs, args.python_version, os.environ)
 
 
-# Run by the target's interpreter (Python 3.6 and later: no newer syntax): compiles every .py
-# file under the site directories as installer does (compileall.compile_file, levels 0 and 1,
-# the installed path embedded); SOURCE_DATE_EPOCH (set by rpmbuild) makes the .pyc files
-# hash-based, as installer's are.  Level 1 differs from level 0 only by dropping assert
-# statements and code under __debug__: a source with neither compiles to the same bytes, so
+# Run by the target's interpreter (Python 3.6 and later: no newer syntax) without site: reads
+# the installed paths of the modules to compile from stdin (NUL-terminated) and compiles each
+# as installer does (compileall.compile_file: levels 0 and 1, the installed path embedded, a
+# module that does not compile gets no bytecode); SOURCE_DATE_EPOCH (set by rpmbuild) makes
+# the .pyc files hash-based, as installer's are.  The files are written as py_compile.compile
+# writes them, with the functions py_compile uses, because importing py_compile costs a
+# Python 3.9 more than its start-up (importlib.util imports typing); where those functions
+# are missing (3.6) py_compile itself.  Level 1 differs from level 0 only by dropping assert
+# statements and code under __debug__: a module with neither compiles to the same bytes, so
 # its level-1 file is the level-0 file, hard-linked (as the spec's %install links identical
-# levels anyway) instead of compiled a second time.
-_COMPILE = """
-import compileall, importlib.util, os, sys
-version, root, libdirs = sys.argv[1], sys.argv[2], sys.argv[3:]
+# levels anyway), instead of compiled a second time.
+_COMPILE = r"""
+import sys
+if sys.path and not sys.path[0]:
+    del sys.path[0]  # no module from the working directory (what -I would do)
+import os
+version, root = sys.argv[1], sys.argv[2]
 running = "%d.%d" % sys.version_info[:2]
 if running != version:
     sys.exit("error: %s is Python %s, not %s" % (sys.executable, running, version))
-for libdir in libdirs:
-    for dirpath, dirnames, filenames in os.walk(root + libdir):
-        dirnames.sort()
-        installed = "/" + os.path.relpath(dirpath, root)
-        for name in sorted(filenames):
-            if not name.endswith(".py"):
-                continue
-            path = os.path.join(dirpath, name)
-            compileall.compile_file(path, ddir=installed, quiet=1, optimize=0)
-            with open(path, "rb") as f:
-                source = f.read()
-            plain = importlib.util.cache_from_source(path)
-            opt1 = importlib.util.cache_from_source(path, optimization=1)
-            if b"assert" in source or b"__debug__" in source or not os.path.exists(plain):
-                compileall.compile_file(path, ddir=installed, quiet=1, optimize=1)
-            else:
-                if os.path.exists(opt1):
-                    os.unlink(opt1)
-                os.link(plain, opt1)
+try:
+    from _frozen_importlib_external import (
+        _RAW_MAGIC_NUMBER, _calc_mode, _code_to_hash_pyc, _code_to_timestamp_pyc,
+        _write_atomic, cache_from_source)
+    from _imp import source_hash
+except ImportError:
+    _code_to_hash_pyc = None
+    import py_compile
+    from importlib.util import cache_from_source
+hashed = bool(os.environ.get("SOURCE_DATE_EPOCH"))
+
+
+def write_pyc(path, installed, source, level):
+    cfile = cache_from_source(path, optimization=level or "")
+    if _code_to_hash_pyc is None:
+        py_compile.compile(path, cfile, installed, True, level)
+        return
+    if os.path.islink(cfile) or (os.path.exists(cfile) and not os.path.isfile(cfile)):
+        raise FileExistsError("%s is not a regular file" % cfile)
+    code = compile(source, installed, "exec", dont_inherit=True, optimize=level)
+    try:
+        os.makedirs(os.path.dirname(cfile))
+    except FileExistsError:
+        pass
+    if hashed:
+        data = _code_to_hash_pyc(code, source_hash(_RAW_MAGIC_NUMBER, source), True)
+    else:
+        stat = os.stat(path)
+        data = _code_to_timestamp_pyc(code, stat.st_mtime, stat.st_size)
+    _write_atomic(cfile, data, _calc_mode(path))
+
+
+def differs_at_level_1(source):
+    if b"coding" in b"\n".join(source.split(b"\n", 2)[:2]):
+        return True  # another encoding: its bytes need not spell what the code says
+    try:
+        text = source.decode("ascii")
+    except UnicodeDecodeError:  # identifiers are NFKC-normalised: look at them so
+        import unicodedata
+        text = unicodedata.normalize("NFKC", source.decode("utf-8", "replace"))
+    return "assert" in text or "__debug__" in text
+
+
+def compile_module(installed):
+    path = root + installed
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+        write_pyc(path, installed, source, 0)
+        if differs_at_level_1(source):
+            write_pyc(path, installed, source, 1)
+        else:
+            opt1 = cache_from_source(path, optimization=1)
+            if os.path.lexists(opt1):
+                os.unlink(opt1)
+            os.link(cache_from_source(path), opt1)
+    except Exception as exc:
+        print("note: no bytecode for %s: %s: %s" % (installed, type(exc).__name__, exc))
+
+
+pending = b""
+while True:
+    chunk = os.read(0, 65536)
+    if not chunk:
+        break
+    records = (pending + chunk).split(b"\0")
+    pending = records.pop()
+    for record in records:
+        compile_module(os.fsdecode(record))
 """
 
 
-def compile_bytecode(
-    root: Path, libdirs: list[str], version: str, environ: Mapping[str, str]
-) -> bool:
-    """Compile the installed modules with ``RPMDEPLOY_BYTECODE_PYTHON`` (Python ``version``);
-    False, noted in the log, when there is none."""
-    python = environ.get("RPMDEPLOY_BYTECODE_PYTHON", "")
-    if not python:
-        print(f"note: no bytecode: no Python {version} (the target's) to compile it")
-        return False
-    argv = [python, "-I", "-c", _COMPILE, version, str(root), *libdirs]
-    done = subprocess.run(argv, check=False)  # noqa: S603 - an argument list, no shell
-    if done.returncode != 0:
-        raise SystemExit(f"error: compiling bytecode with {python} failed")
-    return True
+class Bytecode:
+    """The target's interpreter compiling bytecode in a process of its own (``_COMPILE``),
+    started before the wheel is installed so that its start-up overlaps the install.  Use as
+    a context manager: leaving it waits for the last module and fails when the process did."""
+
+    def __init__(self, python: str, root: Path, version: str, environ: Mapping[str, str]) -> None:
+        self.python = python
+        argv = [python, "-S", "-c", _COMPILE, version, str(root)]
+        # Isolated as -I would, but with a fixed hash seed: before 3.11 marshal writes a
+        # frozenset constant (``x in {"a", "b"}``) in hash order, random in each process.
+        env = {k: v for k, v in environ.items() if not k.startswith("PYTHON")}
+        env["PYTHONHASHSEED"] = "0"
+        try:
+            self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, env=env)  # noqa: S603
+        except OSError as exc:
+            raise SystemExit(f"error: compiling bytecode with {python} failed: {exc}") from None
+
+    @classmethod
+    def start(cls, root: Path, version: str, environ: Mapping[str, str]) -> Bytecode | None:
+        """``RPMDEPLOY_BYTECODE_PYTHON`` (Python ``version``) started, or None, noted in the
+        log, when there is none."""
+        python = environ.get("RPMDEPLOY_BYTECODE_PYTHON", "")
+        if not python:
+            print(f"note: no bytecode: no Python {version} (the target's) to compile it")
+            return None
+        return cls(python, root, version, environ)
+
+    def add(self, installed: str) -> None:
+        """Compile the module at ``installed`` (its path on the target; written in full)."""
+        stdin = self.process.stdin
+        assert stdin is not None
+        try:
+            stdin.write(os.fsencode(installed) + b"\0")
+            stdin.flush()
+        except BrokenPipeError:  # it has stopped: leaving says so
+            pass
+
+    def __enter__(self) -> Bytecode:
+        return self
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        try:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        except BrokenPipeError:
+            pass
+        if self.process.wait() != 0 and kind is None:
+            raise SystemExit(f"error: compiling bytecode with {self.python} failed")
 
 
 def finish_dist_info(root: Path, libdirs: list[str]) -> None:
@@ -402,9 +516,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build-wheel":
         print(f"built {build_wheel(args.source, args.outdir, args.backend_python)}")
         return 0
-    wheel = _single_wheel(args.wheel_dir)
-    check_wheel_paths(wheel)
-    install_wheel(wheel, args)
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    bytecode = None
+    if running != args.python_version:  # started first: its start-up overlaps the install
+        bytecode = Bytecode.start(args.root, args.python_version, os.environ)
+    with bytecode or contextlib.nullcontext():
+        wheel = _single_wheel(args.wheel_dir)
+        check_wheel_paths(wheel)
+        install_wheel(wheel, args, bytecode)
     finish_dist_info(args.root, [args.purelib, args.platlib])
     prefixes = interpreter_prefixes(args.build_python) if args.build_python else []
     sonames = check_elf_files(args.root, prefixes, args.noarch)

@@ -34,7 +34,7 @@ from rpmdeploy import _wheel_tool as wheel_tool
 from rpmdeploy.builders import BuilderContext
 from rpmdeploy.builders.rpmbuild import RpmbuildBuilder
 from rpmdeploy.cache import Cache
-from rpmdeploy.targets import find_python, resolve_target
+from rpmdeploy.targets import resolve_target
 
 TAG = "cp311-cp311-manylinux_2_17_x86_64"
 PLATLIB = "/usr/lib64/python3.11/site-packages"
@@ -229,60 +229,6 @@ def test_build_interpreter_lib_dir_is_dropped_from_what_is_compiled_here(
             check=True,
         )
         wheel_tool.check_elf_files(root, ["/opt/fakepy"])
-
-
-PYTHON39 = find_python("3.9")
-
-
-@pytest.mark.skipif(not PYTHON39, reason="no Python 3.9 on this machine")
-def test_wheel_tool_compiles_bytecode_with_the_targets_interpreter(tmp_path: Path) -> None:
-    """Running under another Python, the wheel tool compiles with RPMDEPLOY_BYTECODE_PYTHON:
-    both levels, that interpreter's magic number, the installed path in the code objects;
-    an interpreter of another version is refused; without one there is no bytecode."""
-    site = "/usr/lib/python3.9/site-packages"
-    root = tmp_path / "root"
-    package = root / site.lstrip("/") / "pkg"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("def f():\n    assert True\n    return 1\n")
-    python = PYTHON39[0]
-    env = {"RPMDEPLOY_BYTECODE_PYTHON": python}
-    assert wheel_tool.compile_bytecode(root, [site], "3.9", env)
-    cache = package / "__pycache__"
-    assert sorted(p.name for p in cache.iterdir()) == [
-        "__init__.cpython-39.opt-1.pyc",
-        "__init__.cpython-39.pyc",
-    ]
-    read = (
-        "import importlib.util, marshal, sys; d = open(sys.argv[1], 'rb').read(); "
-        "print(d[:4] == importlib.util.MAGIC_NUMBER, marshal.loads(d[16:]).co_filename)"
-    )
-    for pyc in cache.iterdir():
-        shown = subprocess.run([python, "-c", read, pyc], capture_output=True, text=True)
-        assert shown.stdout.split() == ["True", f"{site}/pkg/__init__.py"], shown.stderr
-    # An assert makes level 1 differ: compiled twice.  A module with neither assert nor
-    # __debug__ compiles to the same bytes at both levels: its level-1 file is a hard link
-    # to the level-0 one, byte-identical to what compiling it at level 1 gives.
-    plain, opt1 = cache / "__init__.cpython-39.pyc", cache / "__init__.cpython-39.opt-1.pyc"
-    assert plain.read_bytes() != opt1.read_bytes() and plain.stat().st_ino != opt1.stat().st_ino
-    (package / "plain.py").write_text("def g():\n    return 2\n")
-    assert wheel_tool.compile_bytecode(root, [site], "3.9", env)
-    plain, opt1 = cache / "plain.cpython-39.pyc", cache / "plain.cpython-39.opt-1.pyc"
-    assert plain.stat().st_ino == opt1.stat().st_ino
-    linked = opt1.read_bytes()
-    opt1.unlink()
-    direct = (
-        "import py_compile, sys; py_compile.compile(sys.argv[1], optimize=1, dfile=sys.argv[2])"
-    )
-    dfile = f"{site}/pkg/plain.py"
-    subprocess.run([python, "-c", direct, package / "plain.py", dfile], check=True)
-    assert opt1.read_bytes() == linked
-
-    with pytest.raises(SystemExit, match="compiling bytecode"):
-        wheel_tool.compile_bytecode(root, [site], "3.8", env)
-    for pyc in cache.iterdir():
-        pyc.unlink()
-    assert not wheel_tool.compile_bytecode(root, [site], "3.9", {})
-    assert not list(cache.iterdir())
 
 
 def test_host_builder_says_once_when_no_interpreter_of_the_target_is_here(tmp_path: Path) -> None:
