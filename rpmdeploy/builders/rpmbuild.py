@@ -18,6 +18,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -49,16 +50,26 @@ class RpmbuildBuilder:
         # by side, share the cores instead of oversubscribing them.
         self.threads = max(1, (os.cpu_count() or 1) // max(1, context.jobs))
         # Bytecode embeds the interpreter's magic number: the wheel tool compiles it with an
-        # interpreter of the target's Python version (RPMDEPLOY_BYTECODE_PYTHON), found once.
-        self.bytecode_python = bytecode_python(self.target)
-        #: What the run summary says once (rpmdeploy.pipeline.run_notes).
-        self.notes: tuple[str, ...] = ()
-        if self.bytecode_python is None:
-            version = self.target.python_version
-            self.notes = (
-                f"no bytecode (.pyc) in the packages: no Python {version} (the target's) on "
-                "this machine; install one, or build in the target (--builder mock)",
-            )
+        # interpreter of the target's Python version (RPMDEPLOY_BYTECODE_PYTHON), found once,
+        # in the background: asking a candidate its version overlaps preparing the first build.
+        finder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bytecode-python")
+        self._bytecode_python = finder.submit(bytecode_python, self.target)
+        finder.shutdown(wait=False)  # the thread ends with its one task
+
+    @property
+    def bytecode_python(self) -> str | None:
+        return self._bytecode_python.result()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the run summary says once (rpmdeploy.pipeline.run_notes)."""
+        if self.bytecode_python is not None:
+            return ()
+        version = self.target.python_version
+        return (
+            f"no bytecode (.pyc) in the packages: no Python {version} (the target's) on "
+            "this machine; install one, or build in the target (--builder mock)",
+        )
 
     def __enter__(self) -> RpmbuildBuilder:
         return self
