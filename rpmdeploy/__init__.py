@@ -17,7 +17,12 @@ A release, as the command line does it::
 from __future__ import annotations
 
 import importlib
-from typing import Any
+
+# Not `from typing import ...`: importing typing costs more than everything the early start
+# of `rpmdeploy pin` (rpmdeploy.prestart) imports; type checkers read this name as True.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 

@@ -7,7 +7,6 @@ runs never see a half-written entry.  Default location: ``$XDG_CACHE_HOME/rpmdep
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -16,7 +15,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # as in rpmdeploy/__init__.py: no typing import on the early start
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def default_cache_dir() -> Path:
@@ -25,6 +27,8 @@ def default_cache_dir() -> Path:
 
 
 def sha256_file(path: Path) -> str:
+    import hashlib  # here: it loads OpenSSL, which the early start (rpmdeploy.prestart) spares
+
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -43,6 +47,8 @@ def link_or_copy(source: Path, dest: Path) -> None:
 
 def stable_key(*parts: object) -> str:
     """A short hex key over JSON-able parts; any change in any part changes the key."""
+    import hashlib  # as in sha256_file
+
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

@@ -36,7 +36,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from rpmdeploy import diagnose
+from rpmdeploy import prestart
 from rpmdeploy._run import isolated_pip_env, output_since, run
 from rpmdeploy.cache import sha256_file
 from rpmdeploy.confine import confined, interpreter_dirs
@@ -159,9 +159,21 @@ class UvRun:
             args += ["--exclude-newer", self.options.uploaded_prior_to]
         return args
 
-    def compile(self, inputs: Sequence[str], output: Path, cwd: Path, what: str) -> None:
+    def compile(
+        self,
+        inputs: Sequence[str],
+        output: Path,
+        cwd: Path,
+        what: str,
+        *,
+        seed: Path | None = None,
+        early: bool = False,
+    ) -> None:
         """Resolve ``inputs`` (files in ``cwd``) into ``output``, a pip-tools style file with
-        ``# via`` annotations; an existing ``output`` gives the preferred versions."""
+        ``# via`` annotations; an existing ``output`` (``seed``, today's pins, copied there by
+        the caller) gives the preferred versions.  ``early``: the command's first resolution,
+        which may be the run the ``rpmdeploy`` command started early (``output`` alone in its
+        directory; :mod:`rpmdeploy.prestart`)."""
         upgrade = ["--upgrade"] if self.options.upgrade else []
         upgrade += [a for p in self.options.upgrade_packages for a in ("--upgrade-package", p)]
         argv = [
@@ -172,7 +184,10 @@ class UvRun:
             str(output),
             *inputs,
         ]
-        run_uv(argv, cwd=cwd, log=self.log, what=what)
+        plan = None
+        if early and self.options.tools_dir is not None:  # CACHE/tools: plans are kept in CACHE
+            plan = (self.options.tools_dir.parent, output, seed, tuple(cwd / i for i in inputs))
+        run_uv(argv, cwd=cwd, log=self.log, what=what, early=plan)
         links = local_find_links(self.options.index, self.base.resolve())
         if links:
             output.write_text(complete_hashes(output.read_text(), links))
@@ -242,15 +257,38 @@ def _with_hashes(
     return lines
 
 
-def run_uv(argv: list[str], *, cwd: Path, log: Path, what: str) -> None:
-    """Run uv; a failure is one line with uv's own error and its causes."""
+#: What lets a run be the early start's: the cache, the output (alone in its directory),
+#: the file copied there first (or None) and the files the run reads.
+Early = tuple[Path, Path, Path | None, tuple[Path, ...]]
+
+
+def run_uv(argv: list[str], *, cwd: Path, log: Path, what: str, early: Early | None = None) -> None:
+    """Run uv; a failure is one line with uv's own error and its causes.  With ``early``, the
+    run started early for this command line is taken if it is this one
+    (:func:`rpmdeploy.prestart.take`), and this run becomes the command line's plan if not."""
     start = log.stat().st_size if log.exists() else 0
     # uv may build an sdist's metadata, which runs that sdist's code: confined, with the
     # network (it resolves against the indexes) but no writes outside its cache and output.
     argv = confined(argv, network=True, cwd=cwd, **_binds(argv, cwd))
+    env = uv_env()
+    taken = None
+    if early is not None:
+        cache, output, seed, inputs = early
+        planned = prestart.Run(tuple(argv), env, cwd, output.parent, output, seed, inputs)
+        taken = prestart.take(planned, cache)
     try:
-        run(argv, log=log, what=what, env=uv_env(), cwd=cwd, error=PinError)
+        if taken is None:
+            run(argv, log=log, what=what, env=env, cwd=cwd, error=PinError)
+        else:
+            try:
+                taken.started.wait(log=log, what=what, error=PinError, note=prestart.NOTE)
+            except PinError:
+                taken.discard()
+                raise
+            taken.finish(output)
     except PinError:
+        from rpmdeploy import diagnose  # its rules are compiled on import: only on failure
+
         cause = diagnose.explain(output_since(log, start), "uv") or _uv_error(log, start)
         raise PinError(f"{what}: {cause}", str(log)) from None
 
@@ -344,7 +382,8 @@ def compile_run_time(
             listing = _Listing(uv, app_dir, Path(tmp) / "listing", inputs=[IN_FILE])
         listing.start()
         try:
-            uv.compile([IN_FILE], output, app_dir, f"uv pip compile of {app_dir / IN_FILE}")
+            what = f"uv pip compile of {app_dir / IN_FILE}"
+            uv.compile([IN_FILE], output, app_dir, what, seed=app_dir / PINNED_FILE, early=True)
         finally:
             files = listing.result()
         return output.read_text(), record, files
