@@ -139,7 +139,9 @@ def pip_compile(app: Path, env: dict[str, str]) -> None:
 
 
 def run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
-    subprocess.run(argv, env=env, cwd=cwd, check=True, capture_output=True)
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(argv)} failed (exit {done.returncode}):\n{done.stderr}")
 
 
 def timed(run: Callable[[], None]) -> float:

@@ -269,12 +269,15 @@ def run_uv(argv: list[str], *, cwd: Path, log: Path, what: str, early: Early | N
     start = log.stat().st_size if log.exists() else 0
     # uv may build an sdist's metadata, which runs that sdist's code: confined, with the
     # network (it resolves against the indexes) but no writes outside its cache and output.
+    made = [Path(p) for p in _after(argv, "--cache-dir")]  # bubblewrap binds what exists
+    for path in made:
+        path.mkdir(parents=True, exist_ok=True)
     argv = confined(argv, network=True, cwd=cwd, **_binds(argv, cwd))
     env = uv_env()
     taken = None
     if early is not None:
         cache, output, seed, inputs = early
-        planned = prestart.Run(tuple(argv), env, cwd, output.parent, output, seed, inputs)
+        planned = prestart.Run(argv, env, cwd, output.parent, output, seed, inputs, made)
         taken = prestart.take(planned, cache)
     try:
         if taken is None:
@@ -298,16 +301,19 @@ def _binds(argv: Sequence[str], cwd: Path) -> dict[str, list[Path]]:
     find-links and interpreters readable."""
 
     def after(flag: str) -> list[Path]:
-        return [Path(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == flag]
+        return [Path(p) for p in _after(argv, flag)]
 
     cache = after("--cache-dir")
-    for path in cache:
-        path.mkdir(parents=True, exist_ok=True)
     outputs = [p.parent for p in after("--output-file")]
     links = [p for p in after("--find-links") if p.is_absolute() and p.is_dir()]
     python = [d for p in after("--python") for d in interpreter_dirs(str(p))]
     readable = [*links, *python, *interpreter_dirs(), Path(uv_binary()).parent.parent]
     return {"writable": list(dict.fromkeys([cwd, *cache, *outputs])), "readable": readable}
+
+
+def _after(argv: Sequence[str], flag: str) -> list[str]:
+    """The values given to ``flag`` in ``argv``."""
+    return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == flag]
 
 
 def _uv_error(log: Path, start: int) -> str:

@@ -42,7 +42,7 @@ from rpmdeploy._run import Started, spawn
 #: The first line of a taken early run's output in the log.
 NOTE = "# started early, before the command line was read: the same run\n"
 #: A plan file starts with this field.
-MAGIC = "rpmdeploy-plan-1"
+MAGIC = "rpmdeploy-plan-2"
 
 AnyPath = str | os.PathLike[str]
 
@@ -52,9 +52,10 @@ AnyPath = str | os.PathLike[str]
 class Run:
     """A run as the command would start it: ``argv`` in ``cwd`` with ``env``, writing
     ``output``, a file in its own directory ``work``; ``seed``, when it exists, is copied to
-    ``output`` before the run; ``inputs`` are files the run reads.  Equal when all are."""
+    ``output`` before the run; ``inputs`` are files the run reads; ``dirs`` are made (when
+    missing) before the run.  Equal when all are."""
 
-    __slots__ = ("argv", "env", "cwd", "work", "output", "seed", "inputs")
+    __slots__ = ("argv", "env", "cwd", "work", "output", "seed", "inputs", "dirs")
 
     def __init__(
         self,
@@ -65,11 +66,13 @@ class Run:
         output: AnyPath,
         seed: AnyPath | None = None,
         inputs: Sequence[AnyPath] = (),
+        dirs: Sequence[AnyPath] = (),
     ) -> None:
         self.argv, self.env = tuple(argv), dict(env)
         self.cwd, self.work, self.output = os.fspath(cwd), os.fspath(work), os.fspath(output)
         self.seed = os.fspath(seed) if seed is not None else None
         self.inputs = tuple(os.fspath(p) for p in inputs)
+        self.dirs = tuple(os.fspath(p) for p in dirs)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Run) and all(
@@ -87,7 +90,14 @@ class Run:
 
         argv = [moved(a) for a in self.argv]
         return Run(
-            argv, self.env, moved(self.cwd), work, moved(self.output), self.seed, self.inputs
+            argv,
+            self.env,
+            moved(self.cwd),
+            work,
+            moved(self.output),
+            self.seed,
+            self.inputs,
+            self.dirs,
         )
 
 
@@ -150,6 +160,8 @@ def start_planned(args: Sequence[str]) -> None:
     mine = run.moved(work)
     try:
         files = {p: _signature(p) for p in (*run.inputs, *([run.seed] if run.seed else []))}
+        for path in run.dirs:
+            os.makedirs(path, exist_ok=True)
         if run.seed is not None and os.path.isfile(run.seed):
             _copy(run.seed, mine.output)
         output = os.path.join(work, ".early.log")
@@ -224,8 +236,8 @@ def _plan_path(key: Sequence[str]) -> str:
 
 # A plan file: fields joined by NUL, each a count and that many strings (MAGIC first, then
 # the key, argv, the variables' names, NAME=VALUE of those rpmdeploy set, the working
-# directory, work directory, output, seed (none or one) and inputs).  No field can hold a
-# NUL: none can be an argument, a path or an environment variable.
+# directory, work directory, output, seed (none or one), inputs and directories made).  No
+# field can hold a NUL: none can be an argument, a path or an environment variable.
 def _encode(fields: Sequence[Sequence[str]]) -> bytes:
     flat = [MAGIC]
     for field in fields:
@@ -258,7 +270,7 @@ def _read_plan(path: str) -> Run | None:
         if not (_private(os.fstat(fd)) and _private(os.stat(os.path.dirname(path)))):
             return None
         with os.fdopen(fd, "rb", closefd=False) as f:
-            key, argv, names, own, cwd, work, output, seed, inputs = _decode(f.read())
+            key, argv, names, own, cwd, work, output, seed, inputs, dirs = _decode(f.read())
     except (OSError, ValueError):
         return None
     finally:
@@ -270,7 +282,7 @@ def _read_plan(path: str) -> Run | None:
         return None  # the seed is copied to the output: never anywhere else
     env = {name: os.environ[name] for name in names if name in os.environ}
     env |= dict(pair.partition("=")[::2] for pair in own)
-    return Run(argv, env, cwd[0], work[0], output[0], seed[0] if seed else None, inputs)
+    return Run(argv, env, cwd[0], work[0], output[0], seed[0] if seed else None, inputs, dirs)
 
 
 def _private(st: os.stat_result) -> bool:
@@ -293,6 +305,7 @@ def _write_plan(path: str, run: Run) -> None:
             [run.output],
             [run.seed] if run.seed else [],
             run.inputs,
+            run.dirs,
         ]
     )
     tmp = f"{path}.{os.getpid()}.tmp"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -78,7 +79,7 @@ def test_the_second_pin_takes_the_run_started_early_and_pins_the_same(command: C
     assert stat.S_IMODE(plan.stat().st_mode) == 0o600
     assert stat.S_IMODE(plan.parent.stat().st_mode) == 0o700
     fields = plan.read_bytes().split(b"\0")
-    assert fields[:4] == [b"rpmdeploy-plan-1", b"9", b"5", b"pin"]  # the key: 5 arguments, ...
+    assert fields[:4] == [b"rpmdeploy-plan-2", b"9", b"5", b"pin"]  # the key: 5 arguments, ...
     # The plan names the variables passed on; their values are read at the start.
     assert b"PATH" in fields and os.environ["PATH"].encode() not in fields
 
@@ -169,3 +170,13 @@ def test_a_plan_is_left_only_in_the_cache_the_command_looks_in(
     env = dict(os.environ, RPMDEPLOY_CACHE_DIR=str(command.cache))
     subprocess.run(argv, env=env, check=True, capture_output=True)
     assert not (other / "launch").exists() and not command.plans()
+
+
+def test_the_early_run_makes_what_the_run_needs_first(command: Command) -> None:
+    """uv's cache emptied since the plan was left: the early run makes its directory, as
+    the command does before it runs uv (bubblewrap binds only what exists)."""
+    assert command.pin().returncode == 0
+    shutil.rmtree(command.cache / "tools" / "uv-cache")
+    result = command.pin()
+    assert result.returncode == 0, result.stderr
+    assert NOTE in command.last_log()

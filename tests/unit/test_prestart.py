@@ -56,7 +56,7 @@ def test_a_plan_reads_back_as_the_run_it_was_written_for(key: list[str], tmp_pat
     "damage",
     [
         lambda data: data[: len(data) // 2],  # cut short
-        lambda data: data.replace(b"rpmdeploy-plan-1", b"rpmdeploy-plan-0"),
+        lambda data: data.replace(b"rpmdeploy-plan-2", b"rpmdeploy-plan-0"),
         lambda data: data + b"\x001\x00extra",  # a field too many
         lambda data: data.replace(b"\x002\x00/bin/true", b"\x009\x00/bin/true"),  # bad count
         lambda data: data.replace(b"/work/out.txt", b"/elsewhere/out.txt"),  # outside work
