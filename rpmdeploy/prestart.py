@@ -315,5 +315,20 @@ def _write_plan(path: str, run: Run) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
+        _prune(os.path.dirname(path), keep=path)
     except OSError:
         pass
+
+
+#: Plans kept: command lines in throwaway directories (CI, tests) would leave one each.
+MAX_PLANS = 64
+
+
+def _prune(directory: str, keep: str) -> None:
+    """Remove the plans used least recently beyond :data:`MAX_PLANS` (a taken plan is read,
+    not written: its access time says when it was last used, where the mount records it)."""
+    plans = [e for e in os.scandir(directory) if e.name.endswith(".plan") and e.path != keep]
+    if len(plans) >= MAX_PLANS:
+        plans.sort(key=lambda e: max(e.stat().st_atime_ns, e.stat().st_mtime_ns))
+        for entry in plans[: len(plans) - MAX_PLANS + 1]:
+            os.unlink(entry.path)

@@ -121,3 +121,17 @@ def test_a_killed_early_run_is_gone(tmp_path: Path) -> None:
     assert started.returncode is not None
     with pytest.raises(ProcessLookupError):
         os.kill(started.pid, 0)
+
+
+def test_plans_are_pruned_to_the_most_recent(
+    key: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(prestart.MAX_PLANS + 5):
+        monkeypatch.setattr(prestart, "_key", [*key, str(n)])
+        path = prestart._plan_path(prestart._key)
+        prestart._write_plan(path, a_run(tmp_path))
+        os.utime(path, ns=(n * 10**9, n * 10**9))  # written a second apart
+    plans = sorted(Path(prestart.plan_dir()).glob("*.plan"), key=lambda p: p.stat().st_mtime)
+    assert len(plans) == prestart.MAX_PLANS
+    assert plans[-1] == Path(path)  # the newest kept, the oldest gone
+    assert plans[0].stat().st_mtime == 5
