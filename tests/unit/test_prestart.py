@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,18 @@ def test_plans_are_pruned_to_the_most_recent(
     assert len(plans) == prestart.MAX_PLANS
     assert plans[-1] == Path(path)  # the newest kept, the oldest gone
     assert plans[0].stat().st_mtime == 5
+
+
+def test_the_early_start_imports_nothing_that_would_delay_it() -> None:
+    """What the early start imports is on `rpmdeploy pin`'s critical path (README: the
+    bench_pin figures): without site, so that only rpmdeploy's own imports count."""
+    root = Path(prestart.__file__).resolve().parent.parent
+    code = (
+        f"import sys; sys.path.insert(0, {str(root)!r}); before = set(sys.modules); "
+        "import rpmdeploy.prestart; print(' '.join(sorted(set(sys.modules) - before)))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    slow = {"typing", "json", "re", "pathlib", "subprocess", "dataclasses", "tempfile", "enum"}
+    assert "rpmdeploy.prestart" in found and not slow & set(found), found
