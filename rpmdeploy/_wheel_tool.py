@@ -67,7 +67,8 @@ def install_wheel(wheel: Path, args: argparse.Namespace, bytecode: Bytecode | No
     """Install ``wheel`` into the buildroot.  Bytecode embeds the interpreter's magic number:
     the running interpreter compiles it (levels 0 and 1) when it is the target's version;
     otherwise ``bytecode`` (the target's interpreter, already started) is handed each module
-    of the site directories as soon as it is written, and compiles while the rest installs."""
+    of the site directories as soon as it is written, and compiles while the rest installs
+    (after the install, if the wheel ships bytecode of its own: the target's replaces it)."""
     from installer import install
     from installer.destinations import SchemeDictionaryDestination
     from installer.records import RecordEntry
@@ -89,14 +90,17 @@ def install_wheel(wheel: Path, args: argparse.Namespace, bytecode: Bytecode | No
         "bytecode_optimization_levels": levels,
         "destdir": str(args.root),
     }
-    if levels or bytecode is None:
-        destination = SchemeDictionaryDestination(scheme, **options)
-    else:
+    destination = SchemeDictionaryDestination(scheme, **options)
+    compiler = None if levels else bytecode
+    # Each module is compiled as soon as it is written, unless the wheel ships bytecode of
+    # its own: installer refuses to write over a file, so then they wait for the install.
+    streaming = compiler is not None and not _ships_bytecode(wheel)
+    modules: list[str] = []  # the site directories' modules
+    if compiler is not None:
         libdirs = tuple(d.rstrip("/") + "/" for d in sorted({args.purelib, args.platlib}))
+        to_compile = compiler
 
-        compiler = bytecode
-
-        class Streaming(SchemeDictionaryDestination):  # installer is imported here, not above
+        class Collecting(SchemeDictionaryDestination):  # installer is imported here, not above
             def write_to_fs(
                 self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
             ) -> RecordEntry:
@@ -104,12 +108,23 @@ def install_wheel(wheel: Path, args: argparse.Namespace, bytecode: Bytecode | No
                 # Where installer put it (it refused anything outside the scheme's directory).
                 installed = os.path.normpath(os.path.join(self.scheme_dict[scheme], path))
                 if installed.endswith(".py") and installed.startswith(libdirs):
-                    compiler.add(installed)
+                    modules.append(installed)
+                    if streaming:
+                        to_compile.add(installed)
                 return entry
 
-        destination = Streaming(scheme, **options)
+        destination = Collecting(scheme, **options)
     with WheelFile.open(wheel) as source:
         install(source, destination, additional_metadata={"INSTALLER": b"rpm\n"})
+    if compiler is not None and not streaming:
+        for installed in modules:
+            compiler.add(installed)
+
+
+def _ships_bytecode(wheel: Path) -> bool:
+    """The wheel has files in a __pycache__ directory (a badly built one)."""
+    with zipfile.ZipFile(wheel) as zf:
+        return any("__pycache__" in name.split("/") for name in zf.namelist())
 
 
 # Run by the target's interpreter (Python 3.6 and later: no newer syntax) without site: reads

@@ -189,3 +189,39 @@ def test_install_compiles_the_modules_of_the_site_directories(
     assert f"{SITE}/__pycache__/top.cpython-39.opt-1.pyc" in listed
     assert f"{SITE}/pkg" in listed  # the package directory whole, its __pycache__ with it
     assert not list((root / "usr/bin").glob("**/*.pyc"))
+
+
+@pytest.mark.filterwarnings("ignore:Skip installing")  # recent installer versions say so
+def test_bytecode_a_wheel_ships_is_replaced_by_the_targets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A badly built wheel with __pycache__ files (numpy's have had some): older installer
+    versions write them and refuse to write over a file, so its modules are compiled after
+    the install, not while it runs; recent ones skip them.  Either way the package has the
+    target's bytecode."""
+    files = {
+        "pkg/__init__.py": "VALUE = 1\n",
+        "pkg/__pycache__/__init__.cpython-39.pyc": "not bytecode",
+        "pkg/__pycache__/__init__.cpython-39.opt-1.pyc": "not bytecode either",
+    }
+    meta = "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n"
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    make_wheel(wheels, "pkg", "1.0", meta, files)
+    root = tmp_path / "root"
+    monkeypatch.setenv("RPMDEPLOY_BYTECODE_PYTHON", PYTHON39[0])
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH["SOURCE_DATE_EPOCH"])
+    argv = ["install", "--wheel-dir", str(wheels), "--root", str(root)]
+    argv += ["--purelib", SITE, "--platlib", SITE.replace("/lib/", "/lib64/")]
+    argv += ["--scripts", "/usr/bin", "--data", "/usr", "--headers", "/usr/include/pkg"]
+    argv += ["--interpreter", "/usr/bin/python3.9", "--python-version", "3.9"]
+    assert wheel_tool.main([*argv, "--filelist", str(tmp_path / "files.txt")]) == 0
+    compared = subprocess.run(
+        [PYTHON39[0], "-c", COMPARE, root, f"{SITE}/pkg/__init__.py"],
+        capture_output=True,
+        text=True,
+        env={**EPOCH, "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    found = json.loads(compared.stdout)
+    assert len(found) == 2 and all(seen["header"] and seen["code"] for seen in found.values())
