@@ -31,6 +31,7 @@ import argparse
 import contextlib
 import os
 import re
+import stat
 import struct
 import subprocess  # noqa: TID251 - this file stands alone (rpmdeploy._run is not there)
 import sys
@@ -451,16 +452,35 @@ def _stays_in_system(path: str) -> bool:
     )
 
 
+def buildroot_files(root: Path, in_pycache: bool | None = None) -> list[Path]:
+    """The regular files under ``root``, sorted; with ``in_pycache``, only those inside
+    (True) or outside (False) __pycache__ directories (which are not even walked then, so a
+    process writing bytecode there meanwhile cannot change what is found)."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        inside = "__pycache__" in Path(dirpath).relative_to(root).parts
+        if in_pycache is False:
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        if in_pycache is None or inside == in_pycache:
+            paths = (Path(dirpath, name) for name in filenames)
+            found.extend(p for p in paths if stat.S_ISREG(p.lstat().st_mode))
+    return sorted(found)
+
+
 def check_elf_files(
-    root: Path, build_prefixes: list[str] | None = None, noarch: bool = False
+    root: Path,
+    build_prefixes: list[str] | None = None,
+    noarch: bool = False,
+    paths: list[Path] | None = None,
 ) -> set[str]:
     """Refuse an RPATH/RUNPATH into the build; return the sonames the buildroot ships.
     ``build_prefixes``: of what was compiled here, the build interpreter's installation,
     whose lib directory is dropped from search paths first (noted in the log).  ``noarch``:
     an sdist taken for pure, so any ELF file is refused, naming it (rpm's own noarch check
-    sees only executable files and names none)."""
+    sees only executable files and names none).  ``paths``: the files to read (default:
+    every file in the buildroot, ``buildroot_files``)."""
     shipped: set[str] = set()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
+    for path in buildroot_files(root) if paths is None else paths:
         installed = "/" + path.relative_to(root).as_posix()
         if noarch and _is_elf(path):
             raise SystemExit(
@@ -535,16 +555,20 @@ def main(argv: list[str] | None = None) -> int:
     bytecode = None
     if running != args.python_version:  # started first: its start-up overlaps the install
         bytecode = Bytecode.start(args.root, args.python_version, os.environ)
+    prefixes = interpreter_prefixes(args.build_python) if args.build_python else []
     with bytecode or contextlib.nullcontext():
         wheel = _single_wheel(args.wheel_dir)
         check_wheel_paths(wheel)
         install_wheel(wheel, args, bytecode)
-    finish_dist_info(args.root, [args.purelib, args.platlib])
-    prefixes = interpreter_prefixes(args.build_python) if args.build_python else []
-    sonames = check_elf_files(args.root, prefixes, args.noarch)
+        finish_dist_info(args.root, [args.purelib, args.platlib])
+        # While the target's interpreter compiles, which writes in __pycache__ only.
+        outside = buildroot_files(args.root, in_pycache=False)
+        sonames = check_elf_files(args.root, prefixes, args.noarch, outside)
+        licenses = _license_basenames(wheel)
+    inside = buildroot_files(args.root, in_pycache=True)
+    sonames |= check_elf_files(args.root, prefixes, args.noarch, inside)
     if args.sonames is not None:
         args.sonames.write_text(sonames_pattern(sonames) + "\n")
-    licenses = _license_basenames(wheel)
     args.filelist.write_text("\n".join(file_list(args.root, args, licenses)) + "\n")
     return 0
 

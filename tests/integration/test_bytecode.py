@@ -225,3 +225,23 @@ def test_bytecode_a_wheel_ships_is_replaced_by_the_targets(
     )
     found = json.loads(compared.stdout)
     assert len(found) == 2 and all(seen["header"] and seen["code"] for seen in found.values())
+
+
+def test_the_elf_check_reads_every_file_in_two_parts(tmp_path: Path) -> None:
+    """While the target's interpreter compiles, the ELF check reads the files outside
+    __pycache__ directories (where it writes nothing); those inside come after it is done.
+    The two parts are every regular file of the buildroot, links left out."""
+    root = tmp_path / "root"
+    for rel in ("a/x.py", "a/__pycache__/x.cpython-39.pyc", "a/__pycache__/deep/y", "b/z.so"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(rel)
+    (root / "b/link.so").symlink_to(root / "b/z.so")
+    (root / "b/dirlink").symlink_to(root / "a")
+    outside = wheel_tool.buildroot_files(root, in_pycache=False)
+    inside = wheel_tool.buildroot_files(root, in_pycache=True)
+    assert [str(p.relative_to(root)) for p in outside] == ["a/x.py", "b/z.so"]
+    assert [str(p.relative_to(root)) for p in inside] == [
+        "a/__pycache__/deep/y",
+        "a/__pycache__/x.cpython-39.pyc",
+    ]
+    assert sorted(outside + inside) == wheel_tool.buildroot_files(root)
