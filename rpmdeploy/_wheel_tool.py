@@ -35,10 +35,11 @@ import stat
 import struct
 import subprocess  # noqa: TID251 - this file stands alone (rpmdeploy._run is not there)
 import sys
-import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO
+
+# zipfile, typing and installer are imported where they are used: what comes first is on the
+# way to starting the target's interpreter (Bytecode), whose start-up overlaps the install.
 
 # Characters rpm's %files parser treats specially (% starts every macro and directive, and a
 # manifest line is expanded twice; globs, quoting, escapes) or that cannot be written safely
@@ -57,6 +58,8 @@ def build_wheel(source: Path, outdir: Path, backend_python: str) -> Path:
 
 
 def check_wheel_paths(wheel: Path) -> None:
+    import zipfile
+
     with zipfile.ZipFile(wheel) as zf:
         for name in zf.namelist():
             parts = name.split("/")
@@ -70,6 +73,8 @@ def install_wheel(wheel: Path, args: argparse.Namespace, bytecode: Bytecode | No
     otherwise ``bytecode`` (the target's interpreter, already started) is handed each module
     of the site directories as soon as it is written, and compiles while the rest installs
     (after the install, if the wheel ships bytecode of its own: the target's replaces it)."""
+    from typing import BinaryIO
+
     from installer import install
     from installer.destinations import SchemeDictionaryDestination
     from installer.records import RecordEntry
@@ -124,6 +129,8 @@ def install_wheel(wheel: Path, args: argparse.Namespace, bytecode: Bytecode | No
 
 def _ships_bytecode(wheel: Path) -> bool:
     """The wheel has files in a __pycache__ directory (a badly built one)."""
+    import zipfile
+
     with zipfile.ZipFile(wheel) as zf:
         return any("__pycache__" in name.split("/") for name in zf.namelist())
 
@@ -575,6 +582,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _license_basenames(wheel: Path) -> set[str]:
     pattern = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|AUTHORS)", re.IGNORECASE)
+    import zipfile
+
     with zipfile.ZipFile(wheel) as zf:
         return {
             os.path.basename(n)
