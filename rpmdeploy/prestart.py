@@ -148,7 +148,11 @@ def start_planned(args: Sequence[str]) -> None:
     the run the plan for this command line names, if there is one.  Never fails: without a
     usable plan nothing starts."""
     global _key, _early
-    _key = [str(len(args)), *args, os.getcwd(), sys.executable, __version__]
+    try:
+        here = os.getcwd()
+    except OSError:
+        return  # the working directory is gone: no command line to know
+    _key = [str(len(args)), *args, here, sys.executable, __version__]
     run = _read_plan(_plan_path(_key))
     if run is None:
         return

@@ -151,3 +151,12 @@ def test_the_early_start_imports_nothing_that_would_delay_it() -> None:
     ).stdout.split()
     slow = {"typing", "json", "re", "pathlib", "subprocess", "dataclasses", "tempfile", "enum"}
     assert "rpmdeploy.prestart" in found and not slow & set(found), found
+
+
+def test_the_command_runs_in_a_directory_that_is_gone(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = f"import os; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); "
+    code += "import sys; sys.argv = ['rpmdeploy', '--version']; from rpmdeploy.__main__ import main; main()"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and "rpmdeploy, version" in done.stdout, done.stderr
