@@ -152,6 +152,26 @@ def test_another_version_is_refused_and_none_means_no_bytecode(
     assert not (root / SITE.lstrip("/") / "pkg" / "__pycache__").exists()
 
 
+def install_for_39(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
+) -> tuple[Path, Path]:
+    """The wheel tool's ``install`` of a wheel ``pkg`` 1.0 with ``files`` for Python 3.9,
+    run by rpmdeploy's own Python: the root it installed into and its file list."""
+    meta = "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n"
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    make_wheel(wheels, "pkg", "1.0", meta, files)
+    root, filelist = tmp_path / "root", tmp_path / "files.txt"
+    monkeypatch.setenv("RPMDEPLOY_BYTECODE_PYTHON", PYTHON39[0])
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH["SOURCE_DATE_EPOCH"])
+    argv = ["install", "--wheel-dir", str(wheels), "--root", str(root)]
+    argv += ["--purelib", SITE, "--platlib", SITE.replace("/lib/", "/lib64/")]
+    argv += ["--scripts", "/usr/bin", "--data", "/usr", "--headers", "/usr/include/pkg"]
+    argv += ["--interpreter", "/usr/bin/python3.9", "--python-version", "3.9"]
+    assert wheel_tool.main([*argv, "--filelist", str(filelist)]) == 0
+    return root, filelist
+
+
 def test_install_compiles_the_modules_of_the_site_directories(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -166,18 +186,7 @@ def test_install_compiles_the_modules_of_the_site_directories(
         "pkg-1.0.data/data/lib/python3.9/site-packages/extra.py": "EXTRA = 1\n",
         "pkg-1.0.data/scripts/tool.py": "#!python\nprint(1)\n",
     }
-    meta = "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n"
-    wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    make_wheel(wheels, "pkg", "1.0", meta, files)
-    root, filelist = tmp_path / "root", tmp_path / "files.txt"
-    monkeypatch.setenv("RPMDEPLOY_BYTECODE_PYTHON", PYTHON39[0])
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH["SOURCE_DATE_EPOCH"])
-    argv = ["install", "--wheel-dir", str(wheels), "--root", str(root)]
-    argv += ["--purelib", SITE, "--platlib", SITE.replace("/lib/", "/lib64/")]
-    argv += ["--scripts", "/usr/bin", "--data", "/usr", "--headers", "/usr/include/pkg"]
-    argv += ["--interpreter", "/usr/bin/python3.9", "--python-version", "3.9"]
-    assert wheel_tool.main([*argv, "--filelist", str(filelist)]) == 0
+    root, filelist = install_for_39(tmp_path, monkeypatch, files)
     site = root / SITE.lstrip("/")
     compiled = sorted(str(p.relative_to(site)) for p in site.rglob("*.pyc"))
     assert compiled == [
@@ -204,18 +213,7 @@ def test_bytecode_a_wheel_ships_is_replaced_by_the_targets(
         "pkg/__pycache__/__init__.cpython-39.pyc": "not bytecode",
         "pkg/__pycache__/__init__.cpython-39.opt-1.pyc": "not bytecode either",
     }
-    meta = "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n"
-    wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    make_wheel(wheels, "pkg", "1.0", meta, files)
-    root = tmp_path / "root"
-    monkeypatch.setenv("RPMDEPLOY_BYTECODE_PYTHON", PYTHON39[0])
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH["SOURCE_DATE_EPOCH"])
-    argv = ["install", "--wheel-dir", str(wheels), "--root", str(root)]
-    argv += ["--purelib", SITE, "--platlib", SITE.replace("/lib/", "/lib64/")]
-    argv += ["--scripts", "/usr/bin", "--data", "/usr", "--headers", "/usr/include/pkg"]
-    argv += ["--interpreter", "/usr/bin/python3.9", "--python-version", "3.9"]
-    assert wheel_tool.main([*argv, "--filelist", str(tmp_path / "files.txt")]) == 0
+    root, _ = install_for_39(tmp_path, monkeypatch, files)
     compared = subprocess.run(
         [PYTHON39[0], "-c", COMPARE, root, f"{SITE}/pkg/__init__.py"],
         capture_output=True,
