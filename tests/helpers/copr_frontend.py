@@ -43,12 +43,13 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -174,6 +175,26 @@ class CoprStandIn:
         with self.lock:
             self.paused = paused
             self.lock.notify_all()
+
+    def interrupt(self, argv: list[str], ready: Callable[[], bool]) -> tuple[int, str]:
+        """Run the command ``argv`` while the farm is paused (its builds stay pending) and
+        press Ctrl-C once ``ready()`` holds (a second later, so rpmdeploy is watching);
+        its exit status and output."""
+        self.set_paused(True)
+        try:
+            proc = subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+            deadline = time.monotonic() + 120
+            while not ready():
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stdout
+                time.sleep(0.2)
+            time.sleep(1.0)
+            proc.send_signal(signal.SIGINT)
+            output, _ = proc.communicate(timeout=60)
+        finally:
+            self.set_paused(False)
+        return proc.returncode, output
 
     # --- the API -------------------------------------------------------------------------------
 

@@ -16,10 +16,7 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -506,19 +503,11 @@ def test_an_interrupted_copr_release_leaves_every_targets_builds_running(
     argv = [sys.executable, "-m", "rpmdeploy", "release", str(app.path), "--out", str(out)]
     argv += ["--cache-dir", str(tmp_path / "cache"), "--builder", "copr"]
     argv += ["--copr-project", "rpmdeploy/stop", "--targets", "epel-9-x86_64,amazonlinux-2023"]
-    copr.set_paused(True)  # the farm is busy: every build stays pending
-    try:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 120
-        while len([b for b in copr.builds.values() if b.project == "stop"]) < 2:
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout
-            time.sleep(0.2)
-        time.sleep(1.0)
-        proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=60)
-    finally:
-        copr.set_paused(False)
-    assert proc.returncode == 130, output
+    # The farm is busy: every build stays pending when Ctrl-C comes.
+    returncode, output = copr.interrupt(
+        argv, lambda: len([b for b in copr.builds.values() if b.project == "stop"]) >= 2
+    )
+    assert returncode == 130, output
     assert output.count("build(s) left running in rpmdeploy/stop") == 2, output
     assert not (out / "epel-9-x86_64").exists() and not (out / "amazonlinux-2023-x86_64").exists()
     uploads = copr.uploads()
