@@ -48,6 +48,10 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from helpers import write_app  # noqa: E402 - the tests' app directory
+
 PACKAGES = (
     "six",
     "idna",
@@ -233,14 +237,7 @@ def rpmdeploy_cli(source: Path, *args: str | os.PathLike[str]) -> subprocess.Com
 
 
 def pin_app(app: Path) -> Path:
-    app.mkdir(parents=True, exist_ok=True)
-    (app / "bin").mkdir(exist_ok=True)
-    (app / "bin" / "wsgiapp").write_text(
-        "def application(environ, start_response):\n"
-        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
-        "    return [b'ok']\n"
-    )
-    (app / "dependencies.in").write_text("".join(f"{name}\n" for name in PACKAGES))
+    write_app(app, "".join(f"{name}\n" for name in PACKAGES))
     # Every package from its sdist, for this machine (rpmdeploy.toml, as `pin --sdist` says).
     (app / "rpmdeploy.toml").write_text('[rpms]\ntarget = "host"\nno-binary = [":all:"]\n')
     if not (app / "dependencies.txt").exists():

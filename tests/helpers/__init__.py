@@ -19,6 +19,7 @@ from helpers.apps import (
     new_app,
     repin_delta_21,
     run_cli,
+    write_app,
 )
 from helpers.keys import throwaway_key
 from helpers.puppet import needs_puppet, puppet
@@ -63,6 +64,7 @@ __all__ = [
     "read_header",
     "repin_delta_21",
     "run_cli",
+    "write_app",
     "serve_once",
     "throwaway_key",
     "tree",

@@ -134,7 +134,9 @@ class AppDir:
         return self.path / "build-dependencies.txt"
 
 
-def new_app(root: Path, wheelhouse: Path, requirements: str) -> AppDir:
+def write_app(root: Path, requirements: str) -> None:
+    """An app directory at ``root``: ``bin/wsgiapp`` (the smallest WSGI application that
+    answers) and ``dependencies.in``."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "bin").mkdir(exist_ok=True)
     (root / "bin" / "wsgiapp").write_text(
@@ -142,9 +144,12 @@ def new_app(root: Path, wheelhouse: Path, requirements: str) -> AppDir:
         "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
         "    return [b'ok']\n"
     )
-    app = AppDir(root, wheelhouse)
-    app.write_in(requirements)
-    return app
+    (root / "dependencies.in").write_text(requirements)
+
+
+def new_app(root: Path, wheelhouse: Path, requirements: str) -> AppDir:
+    write_app(root, requirements)
+    return AppDir(root, wheelhouse)
 
 
 FIXTURE_APP_REQUIREMENTS = "alpha[fast]\ngamma-flit\ncext\n"
