@@ -65,7 +65,7 @@ class Cache:
     # Logs of a run are named by the time it started, so "the run an hour ago" is easy to
     # find under logs/: a directory for a run of rpms or release, one file for pin or verify.
     def new_log_dir(self, kind: str = "run") -> Path:
-        """A new directory ``logs/KIND-YYYYmmdd-HHMMSS-XXXXXXXX/``."""
+        """A new directory ``logs/KIND-YYYYmmdd-HHMMSS-<8 random characters>/``."""
         return Path(tempfile.mkdtemp(prefix=f"{kind}-{_stamp()}-", dir=self.dir("logs")))
 
     def new_log_file(self, kind: str) -> Path:
