@@ -144,9 +144,11 @@ class Started:
 
     def kill(self) -> None:
         """Stop the program (a confined one takes what it runs along: --die-with-parent)."""
+        import signal  # not on the early start's path: only an unwanted run is killed
+
         if self.returncode is None:
             try:
-                os.kill(self.pid, 9)  # SIGKILL: not waited for, it is not reaped yet
+                os.kill(self.pid, signal.SIGKILL)  # not waited for yet: the pid is still its
             except ProcessLookupError:
                 pass
             self._wait()
